@@ -1,0 +1,211 @@
+"""The SONYC-UST tag taxonomy (DCASE 2019 Task 5) and its label names.
+
+One home for the class lists that the data preparation, the metrics, the
+prediction writer and the generated corpus share. The default is the v1
+taxonomy of ``dcase-ust-taxonomy.yaml``: 8 coarse tags and 29 fine tags, of
+which 6 are "X" (other/unknown) tags.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+from dataclasses import dataclass, field
+
+import yaml
+
+# The v1 ``dcase-ust-taxonomy.yaml``, as nested dicts with the file's keys.
+DEFAULT_TAXONOMY = {
+    "coarse": {
+        1: "engine",
+        2: "machinery-impact",
+        3: "non-machinery-impact",
+        4: "powered-saw",
+        5: "alert-signal",
+        6: "music",
+        7: "human-voice",
+        8: "dog",
+    },
+    "fine": {
+        1: {
+            1: "small-sounding-engine",
+            2: "medium-sounding-engine",
+            3: "large-sounding-engine",
+            "X": "engine-of-uncertain-size",
+        },
+        2: {
+            1: "rock-drill",
+            2: "jackhammer",
+            3: "hoe-ram",
+            4: "pile-driver",
+            "X": "other-unknown-impact-machinery",
+        },
+        3: {1: "non-machinery-impact"},
+        4: {
+            1: "chainsaw",
+            2: "small-medium-rotating-saw",
+            3: "large-rotating-saw",
+            "X": "other-unknown-powered-saw",
+        },
+        5: {
+            1: "car-horn",
+            2: "car-alarm",
+            3: "siren",
+            4: "reverse-beeper",
+            "X": "other-unknown-alert-signal",
+        },
+        6: {
+            1: "stationary-music",
+            2: "mobile-music",
+            3: "ice-cream-truck",
+            "X": "music-from-uncertain-source",
+        },
+        7: {
+            1: "person-or-small-group-talking",
+            2: "person-or-small-group-shouting",
+            3: "large-crowd",
+            4: "amplified-speech",
+            "X": "other-unknown-human-voice",
+        },
+        8: {1: "dog-barking-whining"},
+    },
+}
+
+# Split name in annotations.csv -> audio folder of the release.
+AUDIO_DIRS = {"train": "train", "validate": "validate", "test": "audio-eval"}
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """Label names of a SONYC-UST taxonomy, in the official order.
+
+    Arguments
+    ---------
+    spec : dict
+        The parsed ``dcase-ust-taxonomy.yaml`` (keys ``coarse`` and ``fine``).
+        Defaults to the v1 taxonomy.
+
+    Example
+    -------
+    >>> tax = Taxonomy()
+    >>> len(tax.coarse_labels), len(tax.fine_labels)
+    (8, 29)
+    >>> len(tax.complete_fine_labels)
+    23
+    >>> tax.coarse_labels[0], tax.fine_labels[3]
+    ('1_engine', '1-X_engine-of-uncertain-size')
+    >>> tax.fine_of_coarse("3_non-machinery-impact")
+    ['3-1_non-machinery-impact']
+    >>> tax.x_label("1_engine"), tax.x_label("8_dog")
+    ('1-X_engine-of-uncertain-size', None)
+    """
+
+    spec: dict = field(default_factory=lambda: DEFAULT_TAXONOMY)
+
+    def __post_init__(self):
+        for key in ("coarse", "fine"):
+            if key not in self.spec:
+                raise ValueError(
+                    f"Taxonomy has no '{key}' section; expected the layout "
+                    "of dcase-ust-taxonomy.yaml (keys 'coarse' and 'fine')."
+                )
+
+    @property
+    def coarse_labels(self):
+        """Coarse names, e.g. ``1_engine``, in taxonomy order."""
+        return [f"{c}_{name}" for c, name in self.spec["coarse"].items()]
+
+    @property
+    def fine_labels(self):
+        """Fine names with X tags, e.g. ``1-1_small-sounding-engine``."""
+        return [
+            f"{c}-{f}_{name}"
+            for c, fine in self.spec["fine"].items()
+            for f, name in fine.items()
+        ]
+
+    @property
+    def complete_fine_labels(self):
+        """Fine names without the X (other/unknown) tags."""
+        return [lab for lab in self.fine_labels if not is_x_label(lab)]
+
+    def fine_of_coarse(self, coarse_label, include_x=False):
+        """Fine names under one coarse name, X tag last when included."""
+        code = coarse_label.split("_", 1)[0]
+        return [
+            lab
+            for lab in self.fine_labels
+            if lab.split("-", 1)[0] == code
+            and (include_x or not is_x_label(lab))
+        ]
+
+    def x_label(self, coarse_label):
+        """The X tag of a coarse name, or None when it has none."""
+        code = coarse_label.split("_", 1)[0]
+        for lab in self.fine_labels:
+            if lab.startswith(f"{code}-X_"):
+                return lab
+        return None
+
+    def coarse_of(self, fine_label):
+        """The coarse name a fine name belongs to."""
+        code = fine_label.split("-", 1)[0]
+        for lab in self.coarse_labels:
+            if lab.split("_", 1)[0] == code:
+                return lab
+        raise KeyError(f"No coarse tag for fine tag '{fine_label}'")
+
+    def to_yaml(self, path):
+        """Write the taxonomy in the layout of ``dcase-ust-taxonomy.yaml``."""
+        with open(path, "w") as fout:
+            yaml.safe_dump(
+                {k: self.spec[k] for k in ("coarse", "fine")},
+                fout,
+                sort_keys=False,
+            )
+
+
+def is_x_label(label):
+    """True for an X (other/unknown) fine name such as ``1-X_engine-...``.
+
+    Example
+    -------
+    >>> is_x_label("1-X_engine-of-uncertain-size"), is_x_label("1_engine")
+    (True, False)
+    """
+    code = label.split("_", 1)[0]
+    return code.endswith("-X")
+
+
+def load_taxonomy(path=None):
+    """Load ``dcase-ust-taxonomy.yaml``, or the v1 default when path is None.
+
+    Arguments
+    ---------
+    path : str or None
+        Path of the taxonomy file.
+
+    Returns
+    -------
+    Taxonomy
+
+    Example
+    -------
+    >>> import os
+    >>> p = os.path.join(getfixture("tmpdir"), "tax.yaml")
+    >>> Taxonomy().to_yaml(p)
+    >>> load_taxonomy(p).fine_labels == Taxonomy().fine_labels
+    True
+    """
+    if path is None:
+        return Taxonomy()
+    try:
+        with open(path) as fin:
+            spec = yaml.safe_load(fin)
+    except OSError as err:
+        raise FileNotFoundError(
+            f"Cannot read taxonomy file '{path}': {err}. It ships with the "
+            "SONYC-UST release as dcase-ust-taxonomy.yaml."
+        ) from err
+    if not isinstance(spec, dict):
+        raise ValueError(f"Taxonomy file '{path}' is not a YAML mapping.")
+    return Taxonomy(spec)

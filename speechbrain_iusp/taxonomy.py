@@ -209,3 +209,35 @@ def load_taxonomy(path=None):
     if not isinstance(spec, dict):
         raise ValueError(f"Taxonomy file '{path}' is not a YAML mapping.")
     return Taxonomy(spec)
+
+
+def annotation_columns(taxonomy=None):
+    """Column names of a v1 ``annotations.csv``, in release order.
+
+    Identification columns, then one ``<fine>_presence`` and one
+    ``<fine>_proximity`` column per fine tag, then ``<coarse>_presence``.
+
+    Arguments
+    ---------
+    taxonomy : Taxonomy or None
+        Defaults to the v1 taxonomy.
+
+    Returns
+    -------
+    list of str
+
+    Example
+    -------
+    >>> cols = annotation_columns()
+    >>> cols[:5]
+    ['split', 'sensor_id', 'audio_filename', 'annotator_id', '1-1_small-sounding-engine_presence']
+    >>> cols[-1], len(cols)
+    ('8_dog_presence', 74)
+    """
+    tax = taxonomy or Taxonomy()
+    return (
+        ["split", "sensor_id", "audio_filename", "annotator_id"]
+        + [f"{lab}_presence" for lab in tax.fine_labels]
+        + [f"{lab}_proximity" for lab in tax.fine_labels]
+        + [f"{lab}_presence" for lab in tax.coarse_labels]
+    )

@@ -229,8 +229,10 @@ def annotation_columns(taxonomy=None):
     Example
     -------
     >>> cols = annotation_columns()
-    >>> cols[:5]
-    ['split', 'sensor_id', 'audio_filename', 'annotator_id', '1-1_small-sounding-engine_presence']
+    >>> cols[:4]
+    ['split', 'sensor_id', 'audio_filename', 'annotator_id']
+    >>> cols[4]
+    '1-1_small-sounding-engine_presence'
     >>> cols[-1], len(cols)
     ('8_dog_presence', 74)
     """

@@ -234,7 +234,7 @@ def annotation_columns(taxonomy=None):
     >>> cols[4]
     '1-1_small-sounding-engine_presence'
     >>> cols[-1], len(cols)
-    ('8_dog_presence', 74)
+    ('8_dog_presence', 70)
     """
     tax = taxonomy or Taxonomy()
     return (

@@ -1,0 +1,142 @@
+"""Tests for the CRNN lobe, its size presets and the params/MACs counter.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import pytest
+import torch
+
+from speechbrain_iusp.models import (
+    CRNN,
+    PRESET_PARAM_RANGES,
+    PRESETS,
+    count_params_macs,
+    crnn_preset,
+    presets_table,
+)
+
+
+def _small_crnn(**kw):
+    args = {
+        "n_mels": 16,
+        "n_classes": 5,
+        "conv_channels": (4, 6, 8),
+        "time_pool": (2, 2, 1),
+        "freq_pool": (2, 2, 4),
+        "rnn_hidden": 5,
+        "bidirectional": True,
+        "dropout": 0.0,
+    }
+    args.update(kw)
+    return CRNN(**args)
+
+
+@pytest.mark.parametrize("head", ["attention", "mean", "max"])
+def test_shapes_of_logits_and_taps(head):
+    torch.manual_seed(0)
+    model = _small_crnn(head=head)
+    x = torch.randn(3, 43, 16)
+    logits, hidden = model(x, torch.tensor([1.0, 0.6, 0.3]), True)
+    assert logits.shape == (3, 5)
+    assert hidden["conv1"].shape == (3, 21, 8, 4)
+    assert hidden["conv2"].shape == (3, 10, 4, 6)
+    assert hidden["conv3"].shape == (3, 10, 1, 8)
+    assert hidden["rnn"].shape == (3, 10, 10)
+    if head == "attention":
+        assert hidden["frame_logits"].shape == (3, 10, 5)
+    else:
+        assert hidden["embedding"].shape == (3, 10)
+    assert sorted(hidden) == sorted(model.tap_names)
+    # logits only by default
+    assert model(x).shape == (3, 5)
+
+
+@pytest.mark.parametrize("head", ["attention", "mean", "max"])
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_padding_does_not_change_logits(head, bidirectional):
+    torch.manual_seed(1)
+    model = _small_crnn(head=head, bidirectional=bidirectional).eval()
+    n_frames = 57
+    valid = [57, 41, 30, 23]  # not multiples of the x4 time pooling
+    clips = [torch.randn(n, 16) for n in valid]
+    batch = torch.randn(len(valid), n_frames, 16) * 100  # padding garbage
+    for i, clip in enumerate(clips):
+        batch[i, : clip.shape[0]] = clip
+    lengths = torch.tensor([n / n_frames for n in valid])
+    with torch.no_grad():
+        logits, hidden = model(batch, lengths, return_hidden=True)
+        rel = model.tap_lengths(lengths, n_frames)
+        for i, clip in enumerate(clips):
+            alone, alone_hidden = model(clip[None], return_hidden=True)
+            assert torch.allclose(logits[i], alone[0], atol=1e-5)
+            for name in ("conv1", "conv2", "rnn"):
+                n = alone_hidden[name].shape[1]
+                frames = hidden[name].shape[1]
+                assert round(float(rel[name][i]) * frames) == n
+                assert torch.allclose(
+                    hidden[name][i, :n], alone_hidden[name][0], atol=1e-5
+                )
+                # padded frames are zero at every tap
+                if n < frames:
+                    assert hidden[name][i, n:].abs().max() == 0
+
+
+def test_presets_param_ranges_and_frame_rate():
+    frames = set()
+    for name in PRESETS:
+        stats = count_params_macs(crnn_preset(name), n_mels=64, n_frames=501)
+        low, high = PRESET_PARAM_RANGES[name]
+        assert low <= stats["params"] <= high, (name, stats["params"])
+        frames.add(stats["frames"]["rnn"])
+        if name == "teacher":
+            assert stats["macs"] <= 0.5e9
+    assert frames == {125}
+    table = presets_table()
+    assert table.count("\n") == len(PRESETS) + 1
+    assert "| teacher |" in table
+
+
+def test_count_params_macs_hand_count():
+    model = CRNN(
+        n_mels=8,
+        n_classes=3,
+        conv_channels=(2,),
+        kernel_sizes=3,
+        time_pool=(2,),
+        freq_pool=(4,),
+        rnn_hidden=4,
+        bidirectional=False,
+        dropout=0.0,
+        head="attention",
+    )
+    stats = count_params_macs(model, n_mels=8, n_frames=10)
+    # conv: 10 x 8 x 2 outputs x 9 taps; GRU: 5 frames x 3 gates x (4x4 + 4x4)
+    # two Linear(4, 3) over 5 frames; attention weighted sum 5 x 3
+    assert stats["macs"] == 1440 + 480 + 60 + 60 + 15
+    # conv 18, BN 4, GRU 3 x (16 + 16 + 4 + 4), two Linear 15
+    assert stats["params"] == 18 + 4 + 120 + 30
+    assert stats["frames"] == {"conv1": 5, "rnn": 5, "frame_logits": 5}
+    assert stats["widths"]["rnn"] == 4
+    # frozen parameters are not counted
+    model.head.requires_grad_(False)
+    assert count_params_macs(model, 8, 10)["params"] == 18 + 4 + 120
+
+
+def test_preset_overrides_and_errors():
+    model = crnn_preset("tiny", n_mels=128, n_classes=4, head="mean")
+    assert model(torch.randn(2, 40, 128)).shape == (2, 4)
+    with pytest.raises(ValueError, match="valid presets"):
+        crnn_preset("huge")
+    with pytest.raises(ValueError, match="one entry per conv block"):
+        CRNN(conv_channels=(4, 8), time_pool=(2, 2, 2))
+
+
+def test_training_step_and_bf16_autocast():
+    torch.manual_seed(0)
+    model = _small_crnn()
+    x = torch.randn(2, 40, 16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(x, torch.tensor([1.0, 0.5]))
+    logits.float().sum().backward()
+    assert all(p.grad is not None for p in model.parameters())

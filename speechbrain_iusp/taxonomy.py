@@ -9,8 +9,10 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
+import csv
 from dataclasses import dataclass, field
 
+import numpy as np
 import yaml
 
 # The v1 ``dcase-ust-taxonomy.yaml``, as nested dicts with the file's keys.
@@ -70,8 +72,19 @@ DEFAULT_TAXONOMY = {
     },
 }
 
-# Split name in annotations.csv -> audio folder of the release.
+# Split name in annotations.csv -> audio folder of the v1 release
+# (audio-dev.tar.gz holds train/ and validate/, audio-eval.tar.gz the test
+# clips). Writers of a SONYC-layout corpus use this mapping.
 AUDIO_DIRS = {"train": "train", "validate": "validate", "test": "audio-eval"}
+
+# Where readers also look for a split's audio: v2 releases put every clip in
+# audio/ (v2.1, v2.2) or in audio-<k>/ shards (v2.3).
+AUDIO_DIR_FALLBACKS = ("audio", "audio-eval", "audio-dev", "audio-*")
+
+# Identification columns that every release has; v2 adds spatiotemporal
+# ones (borough, block, latitude, longitude, year, week, day, hour), which
+# readers ignore.
+ID_COLUMNS = ("split", "sensor_id", "audio_filename", "annotator_id")
 
 
 @dataclass(frozen=True)
@@ -243,3 +256,104 @@ def annotation_columns(taxonomy=None):
         + [f"{lab}_proximity" for lab in tax.fine_labels]
         + [f"{lab}_presence" for lab in tax.coarse_labels]
     )
+
+
+def _parse_int(value, column, path, line):
+    """Parse an integer cell such as ``1``, ``-1`` or ``0.0``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not np.isfinite(number) or number != int(number):
+        raise ValueError(
+            f"{path}, line {line}: column '{column}' holds {value!r}, "
+            "expected an integer"
+        )
+    return int(number)
+
+
+def read_annotations(path, taxonomy=None):
+    """Read a SONYC-UST ``annotations.csv`` (v1 or v2) with the csv module.
+
+    Only the identification and ``_presence`` columns are used; proximity
+    and the v2 spatiotemporal columns are ignored. Presence values are kept
+    as read: 1 present, 0 absent, -1 not annotated (a SONYC team member who
+    annotated one coarse group at a time; see the release README).
+
+    Arguments
+    ---------
+    path : str
+        Path of ``annotations.csv``.
+    taxonomy : Taxonomy or None
+        Defaults to the v1 taxonomy.
+
+    Returns
+    -------
+    list of dict
+        One dict per row with ``split``, ``sensor_id``, ``audio_filename``,
+        ``annotator_id`` (int), ``fine`` (int array, ``fine_labels`` order)
+        and ``coarse`` (int array, ``coarse_labels`` order).
+
+    Example
+    -------
+    >>> import os
+    >>> p = os.path.join(getfixture("tmpdir"), "annotations.csv")
+    >>> cols = annotation_columns()
+    >>> row = {c: "0" for c in cols}
+    >>> row.update(split="train", sensor_id="7", audio_filename="a.wav")
+    >>> row.update({"1_engine_presence": "-1", "annotator_id": "-3"})
+    >>> with open(p, "w", newline="") as f:
+    ...     w = csv.DictWriter(f, cols)
+    ...     _ = w.writeheader(); _ = w.writerow(row)
+    >>> rows = read_annotations(p)
+    >>> rows[0]["annotator_id"], int(rows[0]["coarse"][0]), len(rows[0]["fine"])
+    (-3, -1, 29)
+    """
+    tax = taxonomy or Taxonomy()
+    fine_cols = [f"{lab}_presence" for lab in tax.fine_labels]
+    coarse_cols = [f"{lab}_presence" for lab in tax.coarse_labels]
+    try:
+        fin = open(path, newline="")
+    except OSError as err:
+        raise FileNotFoundError(
+            f"Cannot read annotations file '{path}': {err}"
+        ) from err
+    rows = []
+    with fin:
+        reader = csv.DictReader(fin)
+        header = reader.fieldnames or []
+        for col in list(ID_COLUMNS) + fine_cols + coarse_cols:
+            if col not in header:
+                raise ValueError(
+                    f"Annotations file '{path}' has no column '{col}'. "
+                    "Expected the SONYC-UST annotations.csv layout (see "
+                    "speechbrain_iusp.taxonomy.annotation_columns)."
+                )
+        for line, rec in enumerate(reader, start=2):
+            presence = {}
+            for col in fine_cols + coarse_cols:
+                val = _parse_int(rec[col], col, path, line)
+                if val not in (-1, 0, 1):
+                    raise ValueError(
+                        f"{path}, line {line}: column '{col}' holds {val}, "
+                        "expected 1, 0 or -1"
+                    )
+                presence[col] = val
+            name = (rec["audio_filename"] or "").strip()
+            if not name:
+                raise ValueError(
+                    f"{path}, line {line}: column 'audio_filename' is empty"
+                )
+            rows.append(
+                {
+                    "split": (rec["split"] or "").strip(),
+                    "sensor_id": (rec["sensor_id"] or "").strip(),
+                    "audio_filename": name,
+                    "annotator_id": _parse_int(
+                        rec["annotator_id"], "annotator_id", path, line
+                    ),
+                    "fine": np.array([presence[c] for c in fine_cols]),
+                    "coarse": np.array([presence[c] for c in coarse_cols]),
+                }
+            )
+    return rows

@@ -5,6 +5,7 @@ Authors
 """
 
 import hashlib
+import http.client
 import logging
 import os
 import tarfile
@@ -118,14 +119,22 @@ def download_file(
             total = offset + int(length) if length is not None else size
             mode = "ab" if offset else "wb"
             bar = _progress(total, offset, os.path.basename(dest), progress)
-            with open(part, mode) as fout:
-                while True:
-                    block = response.read(chunk_size)
-                    if not block:
-                        break
-                    fout.write(block)
-                    bar.update(len(block))
-            bar.close()
+            try:
+                with open(part, mode) as fout:
+                    while True:
+                        block = response.read(chunk_size)
+                        if not block:
+                            break
+                        fout.write(block)
+                        bar.update(len(block))
+            except (http.client.HTTPException, OSError) as err:
+                raise OSError(
+                    f"Download of {url} was interrupted ({err!r}) after "
+                    f"{os.path.getsize(part)} bytes; run again to resume "
+                    f"from {part}."
+                ) from err
+            finally:
+                bar.close()
     got = os.path.getsize(part)
     if size is not None and got != size:
         if got < size:

@@ -1,0 +1,444 @@
+"""Tests for DistillationBrain, distillation terms, taps and the cache.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import functools
+import glob
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import speechbrain as sb
+import torch
+from distill_toy import (
+    make_dataset,
+    make_hparams,
+    make_student,
+    make_teacher,
+)
+from speechbrain.dataio.batch import PaddedBatch
+
+from speechbrain_iusp.distill import (
+    DistillationBrain,
+    DistillTerm,
+    TeacherCache,
+    load_teacher,
+    run_with_taps,
+)
+from speechbrain_iusp.losses import kd_loss
+
+LOADER = {"batch_size": 8, "shuffle": True}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_dataset(24, seed=0), make_dataset(16, seed=1, prefix="val")
+
+
+def _brain(out_dir, model, teacher=None, terms=(), run_opts=None, **kw):
+    hparams = make_hparams(
+        str(out_dir), model, teacher=teacher, distill_terms=list(terms), **kw
+    )
+    opts = {"device": "cpu", "noprogressbar": True}
+    opts.update(run_opts or {})
+    return DistillationBrain(
+        modules=hparams["modules"],
+        opt_class=hparams["opt_class"],
+        hparams=hparams,
+        run_opts=opts,
+        checkpointer=hparams["checkpointer"],
+    )
+
+
+def _fit(brain, data):
+    train, valid = data
+    brain.fit(
+        brain.hparams.epoch_counter,
+        train,
+        valid,
+        train_loader_kwargs=dict(LOADER),
+        valid_loader_kwargs={"batch_size": 8},
+    )
+
+
+def _log(out_dir):
+    with open(os.path.join(out_dir, "train_log.txt")) as f:
+        return f.read()
+
+
+def _teacher_state(teacher):
+    return {k: v.clone() for k, v in teacher.state_dict().items()}
+
+
+def test_plain_tagger_fit_lowers_loss(tmp_path, data):
+    model = make_student()
+    brain = _brain(tmp_path, model, epochs=4, lr=0.02)
+    assert brain.teacher is None and brain.terms == []
+    _fit(brain, data)
+    lines = _log(tmp_path).strip().splitlines()
+    assert len(lines) == 4
+
+    def train_loss(line):
+        return float(line.split("train loss: ")[1].split(",")[0])
+
+    assert train_loss(lines[-1]) < 0.8 * train_loss(lines[0])
+    assert "task:" in lines[0] and "micro_auprc:" in lines[0]
+    # evaluate keeps the stats for the recipe's prediction files
+    brain.evaluate(data[1], max_key="micro_auprc")
+    assert 0.0 <= brain.last_stats["micro_auprc"] <= 1.0
+    assert len(brain.last_metric_stats.ids) == 16
+    assert "test loss" in _log(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "loss, tap, weight",
+    [("iusp", "rnn", 10.0), ("sp", "conv2", 10.0), ("kd", "logits", 1.0)],
+)
+def test_distillation_with_each_loss(tmp_path, data, loss, tap, weight):
+    teacher = make_teacher()
+    before = _teacher_state(teacher)
+    modes = []
+    teacher.register_forward_pre_hook(
+        lambda mod, args: modes.append(mod.training)
+    )
+    model = make_student()
+    term = {"name": loss, "loss": loss, "weight": weight}
+    term.update(teacher_tap=tap, student_tap=tap)
+    brain = _brain(tmp_path, model, teacher, [term])
+    _fit(brain, data)
+
+    # the teacher is untouched, never trained, never in train mode
+    assert modes and not any(modes)
+    for name, value in teacher.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    assert all(p.grad is None for p in teacher.parameters())
+    assert all(not p.requires_grad for p in teacher.parameters())
+
+    # every term is logged, for train and valid
+    log = _log(tmp_path)
+    for line in log.strip().splitlines():
+        assert line.count(f"{loss}: ") == 2, line
+        assert line.count("task: ") == 2, line
+
+    # exactly one checkpoint, with the student's weights only
+    ckpts = glob.glob(str(tmp_path / "save" / "CKPT*"))
+    assert len(ckpts) == 1
+    teacher_values = [v for v in before.values() if v.numel() > 1]
+    student_keys = set(model.state_dict())
+    for path in glob.glob(os.path.join(ckpts[0], "*.ckpt")):
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception:  # plain-text recoverables (counter, brain)
+            assert os.path.getsize(path) < 1000, path
+            continue
+        if os.path.basename(path) == "model.ckpt":
+            assert set(saved) == student_keys
+        tensors = [v for v in _flatten(saved) if torch.is_tensor(v)]
+        for t in tensors:
+            for tv in teacher_values:
+                assert not (t.shape == tv.shape and torch.equal(t, tv))
+
+
+def _flatten(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _flatten(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _flatten(v)
+    else:
+        yield obj
+
+
+@pytest.mark.parametrize("precision, accumulation", [("bf16", 1), ("fp32", 2)])
+def test_bf16_and_grad_accumulation(tmp_path, data, precision, accumulation):
+    teacher = make_teacher()
+    model = make_student()
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    terms = [
+        {"name": "iusp", "loss": "iusp", "weight": 5.0, "teacher_tap": "rnn"}
+        | {"student_tap": "rnn"},
+        {"loss": functools.partial(kd_loss, temperature=2.0)},
+    ]
+    brain = _brain(
+        tmp_path,
+        model,
+        teacher,
+        terms,
+        run_opts={
+            "precision": precision,
+            "grad_accumulation_factor": accumulation,
+        },
+    )
+    assert [t.name for t in brain.terms] == ["iusp", "kd_loss"]
+    _fit(brain, data)
+    log = _log(tmp_path)
+    assert "iusp: " in log and "kd_loss: " in log
+    assert "nan" not in log.lower()
+    changed = any(
+        not torch.equal(v, start[k]) for k, v in model.state_dict().items()
+    )
+    assert changed
+    # 3 batches per epoch, 2 epochs; with accumulation 2 SpeechBrain steps
+    # after batch 2 only (step % factor == 0); batch 3's gradient is flushed
+    assert brain.optimizer_step == (6 if accumulation == 1 else 2)
+
+
+def test_resume_restores_epoch_and_weights(tmp_path, data):
+    model = make_student()
+    brain = _brain(tmp_path, model, epochs=1)
+    _fit(brain, data)
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+
+    class Probe(DistillationBrain):
+        def on_fit_start(self):
+            super().on_fit_start()
+            self.start_state = {
+                k: v.clone() for k, v in self.modules.model.state_dict().items()
+            }
+            self.start_epoch = self.hparams.epoch_counter.current
+
+    model2 = make_student(seed=5)
+    hp = make_hparams(str(tmp_path), model2, epochs=2)
+    brain2 = Probe(
+        modules=hp["modules"],
+        opt_class=hp["opt_class"],
+        hparams=hp,
+        run_opts={"device": "cpu", "noprogressbar": True},
+        checkpointer=hp["checkpointer"],
+    )
+    _fit(brain2, data)
+    assert brain2.start_epoch == 1
+    for k, v in saved.items():
+        assert torch.equal(brain2.start_state[k], v), k
+    epochs = [
+        line.split(",")[0] for line in _log(tmp_path).strip().splitlines()
+    ]
+    assert epochs == ["epoch: 1", "epoch: 2"]
+    assert hp["epoch_counter"].current == 2
+
+
+class LogitsOnly(torch.nn.Module):
+    """A model that returns logits only (no ``return_hidden``)."""
+
+    def __init__(self, crnn):
+        super().__init__()
+        self.crnn = crnn
+
+    def forward(self, x, lengths=None):
+        return self.crnn(x, lengths)
+
+
+@pytest.mark.parametrize("lengths", [[1.0, 1.0, 1.0], [1.0, 0.7, 0.45]])
+def test_hook_tap_equals_named_tap(lengths):
+    crnn = make_student().eval()
+    x = torch.randn(3, 30, 16)
+    lens = torch.tensor(lengths)
+    with torch.no_grad():
+        _, named = run_with_taps(crnn, x, lens, ["rnn"])
+        _, hooked = run_with_taps(LogitsOnly(crnn), x, lens, ["crnn.rnn"])
+    assert torch.equal(named["rnn"], hooked["crnn.rnn"])
+    assert torch.equal(named["logits"], hooked["logits"])
+    assert not crnn.rnn._forward_hooks  # removed after use
+
+
+def test_wrong_tap_lists_valid_names(tmp_path, data):
+    crnn = make_student()
+    with pytest.raises(ValueError, match="valid taps") as err:
+        run_with_taps(crnn, torch.randn(2, 20, 16), None, ["rnn_out"])
+    for name in ("logits", "conv1", "conv2", "rnn", "conv_blocks.0.conv"):
+        assert repr(name) in str(err.value)
+    term = {"loss": "iusp", "teacher_tap": "nope", "student_tap": "rnn"}
+    brain = _brain(tmp_path, make_student(), make_teacher(), [term])
+    with pytest.raises(ValueError, match="unknown tap 'nope'"):
+        _fit(brain, data)
+
+
+def test_term_argument_dispatch():
+    teacher = torch.tensor([[5.0, -5.0]])
+    student = torch.tensor([[0.0, 0.0]])
+    term = DistillTerm.from_config({"loss": kd_loss, "temperature": 1.0})
+    expected = kd_loss(student_logits=student, teacher_logits=teacher)
+    assert torch.equal(term(teacher, student), expected)
+    assert not torch.equal(term(teacher, student), kd_loss(teacher, student))
+
+    def bad(a, b):
+        return (a - b).sum()
+
+    with pytest.raises(TypeError, match="which argument"):
+        DistillTerm.from_config({"loss": bad}).build()
+    with pytest.raises(ValueError, match="constructor"):
+        DistillTerm.from_config(
+            {"loss": torch.nn.MSELoss(), "reduction": "sum"}
+        ).build()
+
+
+def test_teacher_must_stay_outside(tmp_path):
+    teacher = make_teacher()
+    with pytest.raises(ValueError, match="out of `modules`"):
+        DistillationBrain(
+            modules={"model": make_student(), "teacher": teacher},
+            hparams={"teacher": teacher},
+            run_opts={"device": "cpu"},
+        )
+    hp = make_hparams(str(tmp_path), make_student())
+    hp["checkpointer"].add_recoverable("teacher", teacher)
+    with pytest.raises(ValueError, match="recoverable 'teacher'"):
+        DistillationBrain(
+            modules=hp["modules"],
+            hparams={**hp, "teacher": teacher},
+            run_opts={"device": "cpu"},
+            checkpointer=hp["checkpointer"],
+        )
+    with pytest.raises(ValueError, match="no teacher"):
+        DistillationBrain(
+            modules={"model": make_student()},
+            hparams={"distill_terms": [{"loss": "kd"}]},
+            run_opts={"device": "cpu"},
+        )
+
+
+def test_cache_matches_live_teacher_under_shuffling(tmp_path, data):
+    teacher = make_teacher()
+    terms = [
+        {"name": "iusp", "loss": "iusp", "teacher_tap": "rnn"}
+        | {"student_tap": "rnn"},
+        {"name": "kd", "loss": "kd"},
+    ]
+    brain = _brain(tmp_path, make_student(), teacher, terms, teacher_cache=True)
+    assert isinstance(brain.cache, TeacherCache)
+    _fit(brain, data)
+    cache = brain.cache
+    assert len(cache) == 40  # 24 train + 16 valid utterances
+    assert cache.misses == 40 and cache.hits == 40  # epoch 2 all cached
+
+    # a batch in another order and composition than any seen in training
+    train = data[0]
+    items = [train[i] for i in torch.randperm(len(train))[:6].tolist()]
+    batch = PaddedBatch(items)
+    feats, lens = batch.sig
+    with torch.no_grad():
+        _, live = run_with_taps(teacher.eval(), feats, lens, ["rnn"])
+    cached = cache.fetch(batch.id, "cpu")
+    assert set(cached) == {"logits", "rnn"}
+    assert torch.allclose(cached["logits"], live["logits"], atol=1e-6)
+    assert cached["rnn"].shape == live["rnn"].shape
+    assert torch.allclose(cached["rnn"], live["rnn"], atol=1e-6)
+
+    # another teacher (or tap set) never reuses these entries
+    brain._prepare_teacher()
+    assert len(cache) == 40
+    with torch.no_grad():
+        teacher.head.classifier.bias.add_(1.0)
+    brain._prepare_teacher()
+    assert len(cache) == 0
+
+
+def test_cache_disabled_with_augmentation_and_persisted(tmp_path):
+    teacher = make_teacher()
+    terms = [{"loss": "kd"}]
+
+    def augment(feats, lens):
+        return feats + 0.1 * torch.randn_like(feats), lens
+
+    brain = _brain(
+        tmp_path,
+        make_student(),
+        teacher,
+        terms,
+        teacher_cache=True,
+        augment=augment,
+    )
+    assert brain.cache is None
+
+    path = str(tmp_path / "cache.pt")
+    cache = TeacherCache(dtype="float16", path=path)
+    cache.bind("fp")
+    cache.store(["a"], {"logits": torch.ones(1, 3)}, torch.ones(1))
+    cache.save()
+    again = TeacherCache(path=path)
+    again.bind("fp")
+    assert again.fetch(["a"], "cpu")["logits"].dtype == torch.float16
+    other = TeacherCache(path=path)
+    other.bind("another-teacher")
+    assert len(other) == 0
+
+
+def test_load_teacher_from_run_folder_and_file(tmp_path, data):
+    trained = make_teacher(seed=3)
+    hp = make_hparams(str(tmp_path), trained, epochs=1)
+    brain = DistillationBrain(
+        modules=hp["modules"],
+        opt_class=hp["opt_class"],
+        hparams=hp,
+        run_opts={"device": "cpu", "noprogressbar": True},
+        checkpointer=hp["checkpointer"],
+    )
+    _fit(brain, data)
+    teacher = load_teacher(make_teacher(seed=4), tmp_path / "save")
+    for k, v in trained.state_dict().items():
+        assert torch.equal(teacher.state_dict()[k], v)
+    assert not teacher.training
+
+    ckpt_file = glob.glob(str(tmp_path / "save" / "CKPT*" / "model.ckpt"))[0]
+    teacher2 = load_teacher(
+        make_teacher(seed=4), ckpt_file, collect_in=str(tmp_path / "pt")
+    )
+    for k, v in trained.state_dict().items():
+        assert torch.equal(teacher2.state_dict()[k], v)
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="Train a teacher first"):
+        load_teacher(make_teacher(), empty)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_torchrun_two_processes(tmp_path):
+    script = os.path.join(os.path.dirname(__file__), "ddp_distill_script.py")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop("RANK", None)
+    env.pop("LOCAL_RANK", None)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_addr=127.0.0.1",
+        f"--master_port={_free_port()}",
+        script,
+        str(tmp_path),
+    ]
+    proc = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    ckpts = glob.glob(str(tmp_path / "save" / "CKPT*"))
+    assert len(ckpts) == 1
+    with open(tmp_path / "result.txt") as f:
+        result = f.read().split()
+    assert result == ["teacher_unchanged", "trained", "2"]
+    assert "iusp: " in _log(tmp_path)
+
+
+def test_stage_enum_is_speechbrain():
+    # DistillationBrain keeps SpeechBrain's batch loops (no override)
+    for name in ("fit_batch", "evaluate_batch", "optimizers_step"):
+        assert getattr(DistillationBrain, name) is getattr(sb.Brain, name)

@@ -39,12 +39,14 @@ LOGITS = "logits"
 
 
 def _unwrap(model):
-    """Returns the module inside DDP/DataParallel wrappers."""
-    while hasattr(model, "module") and isinstance(
-        model.module, torch.nn.Module
-    ):
-        model = model.module
-    return model
+    """Returns the module inside DDP / DataParallel / torch.compile wrappers."""
+    while True:
+        inner = getattr(model, "module", None)
+        if not isinstance(inner, torch.nn.Module):
+            inner = getattr(model, "_orig_mod", None)
+        if not isinstance(inner, torch.nn.Module):
+            return model
+        model = inner
 
 
 def _accepted_args(fn):
@@ -186,6 +188,7 @@ class DistillTerm:
         return cls(kwargs=kwargs, **known)
 
     def __post_init__(self):
+        """Initialises the resolved-loss state (see ``build``)."""
         self._fn = None
         self._mode = None
         self._call_kwargs = {}
@@ -309,10 +312,12 @@ class ForwardHookTap:
         self.handles = []
 
     def __enter__(self):
+        """Registers the hooks."""
         self.register()
         return self
 
     def __exit__(self, *exc):
+        """Removes the hooks."""
         self.remove()
         return False
 
@@ -333,6 +338,7 @@ class ForwardHookTap:
         """Builds the hook storing the output of ``path``."""
 
         def hook(module, inputs, output):
+            """Stores the output of the hooked module per device."""
             if isinstance(output, (tuple, list)):
                 output = output[0]
             if isinstance(output, PackedSequence):
@@ -595,8 +601,8 @@ class TeacherCache:
     empties it, so a cache built for one teacher or tap set is never reused
     for another. It is only valid when the teacher's input is the same every
     epoch: no augmentation (``DistillationBrain`` disables it otherwise) and
-    deterministic features / normalisation. Under DDP every process keeps its
-    own cache (and file).
+    deterministic features / normalisation. Under DDP (``RANK`` set) every
+    process keeps its own cache, in its own file (``<path>.rank<r><ext>``).
 
     Arguments
     ---------
@@ -629,6 +635,10 @@ class TeacherCache:
     def __init__(self, dtype=None, path=None):
         self.dtype = _as_dtype(dtype)
         self.path = None if path is None else str(path)
+        rank = os.environ.get("RANK")
+        if self.path is not None and rank is not None:
+            root, ext = os.path.splitext(self.path)
+            self.path = f"{root}.rank{rank}{ext}"
         self.fingerprint = None
         self.entries = {}
         self.dirty = False
@@ -636,9 +646,11 @@ class TeacherCache:
         self.misses = 0
 
     def __len__(self):
+        """Number of cached utterances."""
         return len(self.entries)
 
     def __contains__(self, uid):
+        """Whether an utterance ID is cached."""
         return uid in self.entries
 
     def bind(self, fingerprint):

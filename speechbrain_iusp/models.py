@@ -606,14 +606,17 @@ def count_params_macs(model, n_mels=64, n_frames=501):
     macs = [0]
 
     def conv_hook(module, inputs, output):
+        """Counts a Conv2d call."""
         kernel = module.kernel_size[0] * module.kernel_size[1]
         per_out = module.in_channels // module.groups * kernel
         macs[0] += output.numel() * per_out
 
     def linear_hook(module, inputs, output):
+        """Counts a Linear call."""
         macs[0] += output.numel() * module.in_features
 
     def gru_hook(module, inputs, output):
+        """Counts a GRU call (all layers and directions)."""
         seq = inputs[0]
         if hasattr(seq, "batch_sizes"):
             steps = int(seq.batch_sizes.sum())
@@ -626,6 +629,7 @@ def count_params_macs(model, n_mels=64, n_frames=501):
             macs[0] += steps * dirs * 3 * (in_size * hid + hid * hid)
 
     def head_hook(module, inputs, output):
+        """Counts the attention-weighted sum over frames."""
         if module.pool_type == "attention":
             macs[0] += output[1].numel()
 

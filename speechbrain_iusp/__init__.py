@@ -29,12 +29,14 @@ _EXPORTS = {
     "crnn_preset": "models",
     "PRESETS": "models",
     "count_params_macs": "models",
+    "presets_table": "models",
     # distillation
     "DistillationBrain": "distill",
     "DistillTerm": "distill",
     "ForwardHookTap": "distill",
     "TeacherCache": "distill",
     "load_teacher": "distill",
+    "run_with_taps": "distill",
     # metrics
     "AUPRCStats": "metrics",
     "evaluate_coarse": "metrics",
@@ -43,6 +45,7 @@ _EXPORTS = {
     # taxonomy
     "Taxonomy": "taxonomy",
     "load_taxonomy": "taxonomy",
+    "output_labels": "taxonomy",
 }
 
 __all__ = sorted(_EXPORTS)

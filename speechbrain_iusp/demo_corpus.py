@@ -55,7 +55,7 @@ from speechbrain_iusp.taxonomy import (
 logger = logging.getLogger(__name__)
 
 GENERATOR = "speechbrain_iusp.demo_corpus"
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"
 INFO_FILE = "corpus_info.json"
 PARTIAL_MARKER = ".demo_corpus_partial"
 ANNOTATIONS_FILE = "annotations.csv"

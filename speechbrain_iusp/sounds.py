@@ -300,7 +300,7 @@ def engine(rng, n, sr, size="medium"):
     freq = f0 * (1.0 + 0.04 * _smooth(rng, n, sr, 0.8)) * (1.0 + rev)
     cyc = _cycles(freq, sr)
     frac = cyc % 1.0
-    width = rng.uniform(0.04, 0.2)
+    width = rng.uniform(0.012, 0.06)
     pulse = np.exp(-0.5 * ((frac - 0.5) / width) ** 2)
     ncyl = rng.choice([2, 3, 4, 6])
     uneven = 1.0 + rng.uniform(0.05, 0.4) * np.cos(
@@ -370,16 +370,16 @@ def machinery_impact(rng, n, sr, kind="jackhammer"):
     elif kind == "rock-drill":
         rate = u(28.0, 55.0)
         ker = _impact_kernel(
-            rng, sr, u(0.02, 0.05), u(150, 500), 0.015,
-            u(500, 3000, size=rng.integers(2, 4)), u(0.01, 0.03),
-            u(0.004, 0.012), u(600, 2000), (u(0.5, 1.0), 1.0, u(0.3, 1.0)),
+            rng, sr, u(0.015, 0.03), u(150, 500), 0.006,
+            u(500, 3000, size=rng.integers(2, 4)), u(0.004, 0.01),
+            u(0.002, 0.006), u(600, 2000), (u(0.5, 1.0), 1.0, u(0.3, 1.0)),
         )  # fmt: skip
         imp = _impulses(rng, n, sr, rate, jitter=0.02, amp_sd=0.08)
         x = signal.oaconvolve(imp, ker)[:n]
         f_m = u(90, 220) * (1.0 + 0.03 * _smooth(rng, n, sr, 1.0))
         frac = _cycles(f_m, sr) % 1.0
         motor = _filt(1.0 - 2.0 * frac, "lowpass", u(800, 2500), sr)
-        x = _unit(x) + u(0.2, 0.7) * _unit(motor)
+        x = _unit(x) + u(0.1, 0.4) * _unit(motor)
         gate = _bouts(rng, n, sr, on=(1.5, 6.0), off=(0.3, 1.5))
     elif kind == "hoe-ram":
         rate = u(5.0, 12.0)

@@ -1,0 +1,437 @@
+#!/usr/bin/env python3
+"""Comparison runner: baseline, KD, SP and IUSP students at several sizes.
+
+It trains the teacher once, optionally tunes each method's loss weight and
+tapped layer on the validate split (one seed, one size), then trains every
+student size x method x seed, reusing runs that already finished. It writes
+``comparison.md``, ``comparison.csv`` and ``comparison.png`` with test
+micro/macro-AUPRC as mean and standard deviation over the seeds, parameters,
+MACs, the IUSP paper's relative improvement
+``(AUPRC_IUSP - AUPRC_SP) / (AUPRC_SP - AUPRC_baseline)`` per size, and paired
+bootstrap confidence intervals over the test clips.
+
+To run this recipe, do the following:
+> python compare.py --sizes tiny small --seeds 1 2 3 --tune
+Arguments after ``--`` are passed to every train.py run, e.g.
+> python compare.py -- --number_of_epochs 5
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import argparse
+import csv
+import json
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from speechbrain_iusp.metrics import evaluate_coarse
+
+RECIPE_DIR = Path(__file__).resolve().parent
+TRAIN = RECIPE_DIR / "train.py"
+METHODS = ("baseline", "kd", "sp", "iusp")
+
+# Validate-only search space: (override key, values) per method.
+TUNING_GRID = {
+    "kd": {"kd_weight": [0.5, 1.0, 2.0]},
+    "sp": {"sp_weight": [10.0, 100.0, 1000.0]},
+    "iusp": {"iusp_weight": [10.0, 100.0, 1000.0]},
+}
+
+logger = logging.getLogger("compare")
+
+
+def run_train(hparams, overrides, extra, output_root, log_dir):
+    """Run train.py once, unless its metrics.json already exists.
+
+    Arguments
+    ---------
+    hparams : str
+        Hyperparameter file, relative to the recipe folder.
+    overrides : dict
+        ``--key value`` overrides for this run.
+    extra : list of str
+        Arguments forwarded to every run.
+    output_root : Path
+        Root of all the runs of the comparison.
+    log_dir : Path
+        Where the run's stdout/stderr are kept.
+
+    Returns
+    -------
+    dict
+        The run's metrics.json.
+    """
+    name = overrides["experiment_name"]
+    seed = overrides["seed"]
+    metrics = output_root / name / str(seed) / "metrics.json"
+    if metrics.exists():
+        logger.info("reusing %s", metrics.parent)
+        return json.loads(metrics.read_text())
+    cmd = [sys.executable, str(TRAIN), str(RECIPE_DIR / hparams)]
+    cmd += [f"--output_root={output_root}"]
+    cmd += [f"--{k}={v}" for k, v in overrides.items()]
+    cmd += list(extra)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"{name}_{seed}.log"
+    logger.info("running %s (log: %s)", " ".join(cmd[2:]), log_file)
+    start = time.time()
+    with open(log_file, "w") as log:
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"train.py failed ({proc.returncode}) for {name} seed {seed}; "
+            f"see {log_file}"
+        )
+    logger.info("done in %.0f s", time.time() - start)
+    return json.loads(metrics.read_text())
+
+
+def tune(args, output_root, extra, log_dir):
+    """Pick each method's weight on the validate split (one seed/size)."""
+    chosen = {"baseline": {}}
+    for method in args.methods:
+        if method == "baseline":
+            continue
+        best, best_score = None, -1.0
+        for key, values in TUNING_GRID[method].items():
+            for value in values:
+                overrides = {
+                    "student_size": args.tune_size,
+                    "seed": args.tune_seed,
+                    key: value,
+                    "experiment_name": f"tune_{method}_{key}_{value}",
+                }
+                res = run_train(
+                    f"hparams/{method}.yaml",
+                    overrides,
+                    extra,
+                    output_root,
+                    log_dir,
+                )
+                score = res["validate"]["coarse"]["micro_auprc"]
+                logger.info(
+                    "%s %s=%s: validate %.4f", method, key, value, score
+                )
+                if score > best_score:
+                    best, best_score = {key: value}, score
+        chosen[method] = best
+    return chosen
+
+
+def load_run(output_root, name, seed):
+    """Test predictions (clip order of the file) and targets of one run."""
+    folder = output_root / name / str(seed)
+    with open(folder / "save" / "test.json") as fin:
+        manifest = json.load(fin)
+    truth = {v["audio_filename"]: v["coarse"] for v in manifest.values()}
+    files, scores = [], []
+    with open(folder / "predictions_test.csv") as fin:
+        reader = csv.DictReader(fin)
+        coarse_cols = [c for c in reader.fieldnames if c[0].isdigit()]
+        coarse_cols = [c for c in coarse_cols if "-" not in c.split("_")[0]]
+        for row in reader:
+            files.append(row["audio_filename"])
+            scores.append([float(row[c]) for c in coarse_cols])
+    order = np.argsort(files)
+    y_true = np.array([truth[files[i]] for i in order])
+    return y_true, np.array(scores)[order]
+
+
+def paired_bootstrap(runs_a, runs_b, n_boot, rng):
+    """Bootstrap over clips of the seed-mean micro-AUPRC difference A - B.
+
+    Arguments
+    ---------
+    runs_a, runs_b : list of (y_true, y_score)
+        Test predictions of each seed of methods A and B (same clips).
+    n_boot : int
+        Number of resamples.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        ``diff`` (on all clips), ``ci_low``, ``ci_high`` (95%) and
+        ``p_le_0``, the fraction of resamples where A does not beat B.
+    """
+
+    def seed_mean(runs, idx):
+        return np.mean(
+            [evaluate_coarse(t[idx], s[idx])["micro_auprc"] for t, s in runs]
+        )
+
+    n = len(runs_a[0][0])
+    full = np.arange(n)
+    diff = seed_mean(runs_a, full) - seed_mean(runs_b, full)
+    diffs = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, n)
+        diffs.append(seed_mean(runs_a, idx) - seed_mean(runs_b, idx))
+    diffs = np.array(diffs)
+    return {
+        "diff": float(diff),
+        "ci_low": float(np.percentile(diffs, 2.5)),
+        "ci_high": float(np.percentile(diffs, 97.5)),
+        "p_le_0": float(np.mean(diffs <= 0)),
+    }
+
+
+def summarise(results):
+    """Mean and std over seeds of the reported metrics of one cell."""
+    out = {}
+    for split in ("validate", "test"):
+        for mode in ("coarse", "fine"):
+            for key in ("micro_auprc", "macro_auprc"):
+                vals = [r[split][mode][key] for r in results]
+                tag = f"{split}_{mode}_{key}"
+                out[tag] = (float(np.mean(vals)), float(np.std(vals)))
+    out["params"] = results[0]["params"]
+    out["macs"] = results[0]["macs_per_10s"]
+    out["n_seeds"] = len(results)
+    return out
+
+
+def relative_improvement(cells, size):
+    """(AUPRC_IUSP - AUPRC_SP) / (AUPRC_SP - AUPRC_baseline), test micro."""
+    try:
+        base = cells[(size, "baseline")]["test_coarse_micro_auprc"][0]
+        sp = cells[(size, "sp")]["test_coarse_micro_auprc"][0]
+        iusp = cells[(size, "iusp")]["test_coarse_micro_auprc"][0]
+    except KeyError:
+        return None
+    if sp == base:
+        return None
+    return (iusp - sp) / (sp - base)
+
+
+def write_table(cells, boots, teacher, args, output_root, wall):
+    """Write comparison.md and comparison.csv."""
+    fields = [
+        "size",
+        "method",
+        "params",
+        "macs",
+        "n_seeds",
+        "test_micro_mean",
+        "test_micro_std",
+        "test_macro_mean",
+        "test_macro_std",
+        "validate_micro_mean",
+        "validate_micro_std",
+        "test_fine_micro_mean",
+        "test_fine_micro_std",
+    ]
+    rows = []
+    for (size, method), c in cells.items():
+        rows.append(
+            {
+                "size": size,
+                "method": method,
+                "params": c["params"],
+                "macs": c["macs"],
+                "n_seeds": c["n_seeds"],
+                "test_micro_mean": c["test_coarse_micro_auprc"][0],
+                "test_micro_std": c["test_coarse_micro_auprc"][1],
+                "test_macro_mean": c["test_coarse_macro_auprc"][0],
+                "test_macro_std": c["test_coarse_macro_auprc"][1],
+                "validate_micro_mean": c["validate_coarse_micro_auprc"][0],
+                "validate_micro_std": c["validate_coarse_micro_auprc"][1],
+                "test_fine_micro_mean": c["test_fine_micro_auprc"][0],
+                "test_fine_micro_std": c["test_fine_micro_auprc"][1],
+            }
+        )
+    with open(output_root / "comparison.csv", "w", newline="") as fout:
+        writer = csv.DictWriter(fout, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    lines = [
+        f"Data: {args.data_label}. Test split, coarse evaluation, mean ± std "
+        f"over seeds {args.seeds}. Wall time {wall / 60:.1f} min.",
+        "",
+        f"Teacher: {teacher['params']:,} params, test micro-AUPRC "
+        f"{teacher['test']['coarse']['micro_auprc']:.4f}, validate "
+        f"{teacher['validate']['coarse']['micro_auprc']:.4f}.",
+        "",
+        "| size | method | params | MACs/10 s | test micro-AUPRC "
+        "| test macro-AUPRC | validate micro-AUPRC | test fine micro-AUPRC |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['size']} | {r['method']} | {r['params']:,} "
+            f"| {r['macs'] / 1e6:.1f} M "
+            f"| {r['test_micro_mean']:.4f} ± {r['test_micro_std']:.4f} "
+            f"| {r['test_macro_mean']:.4f} ± {r['test_macro_std']:.4f} "
+            f"| {r['validate_micro_mean']:.4f} ± "
+            f"{r['validate_micro_std']:.4f} "
+            f"| {r['test_fine_micro_mean']:.4f} ± "
+            f"{r['test_fine_micro_std']:.4f} |"
+        )
+    lines += ["", "Relative improvement (IUSP - SP) / (SP - baseline), "]
+    lines += ["test micro-AUPRC seed means:", ""]
+    for size in args.sizes:
+        rel = relative_improvement(cells, size)
+        text = "n/a" if rel is None else f"{100 * rel:.1f}%"
+        lines.append(f"- {size}: {text}")
+    if boots:
+        lines += [
+            "",
+            "Paired bootstrap over test clips of the seed-mean micro-AUPRC "
+            "difference (95% interval; p = fraction of resamples <= 0):",
+            "",
+            "| size | comparison | difference | 95% CI | p |",
+            "|---|---|---|---|---|",
+        ]
+        for (size, a, b), res in boots.items():
+            lines.append(
+                f"| {size} | {a} - {b} | {res['diff']:+.4f} "
+                f"| [{res['ci_low']:+.4f}, {res['ci_high']:+.4f}] "
+                f"| {res['p_le_0']:.3f} |"
+            )
+    text = "\n".join(lines) + "\n"
+    (output_root / "comparison.md").write_text(text)
+    return text
+
+
+def plot(cells, args, output_root):
+    """AUPRC against student parameters, one line per method."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        logger.warning("matplotlib is not installed: no plot written")
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for method in args.methods:
+        pts = sorted(
+            (c["params"], *c["test_coarse_micro_auprc"])
+            for (size, m), c in cells.items()
+            if m == method
+        )
+        if not pts:
+            continue
+        x, y, e = zip(*pts, strict=True)
+        ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label=method)
+    ax.set_xscale("log")
+    ax.set_xlabel("student parameters")
+    ax.set_ylabel("test micro-AUPRC (coarse)")
+    ax.set_title(f"Students on {args.data_label}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    path = output_root / "comparison.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def parse_args(argv):
+    """Command line of the comparison runner."""
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1 :]
+    else:
+        extra = []
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", nargs="+", default=["tiny", "small"])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--output_root", default="results/comparison")
+    parser.add_argument("--data_folder", default="")
+    parser.add_argument(
+        "--data_label",
+        default=None,
+        help="how the table names its data (default: from --data_folder)",
+    )
+    parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--tune_size", default="small")
+    parser.add_argument("--tune_seed", type=int, default=100)
+    parser.add_argument("--bootstrap", type=int, default=1000)
+    args = parser.parse_args(argv)
+    for m in args.methods:
+        if m not in METHODS:
+            parser.error(f"unknown method '{m}'; choose from {METHODS}")
+    if args.data_label is None:
+        args.data_label = (
+            f"data in {args.data_folder}"
+            if args.data_folder
+            else "the generated corpus (synthetic, NOT SONYC-UST)"
+        )
+    if args.data_folder:
+        extra = [f"--data_folder={args.data_folder}", *extra]
+    return args, extra
+
+
+def main(argv):
+    """Run the whole comparison and write its table and plot."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    args, extra = parse_args(argv)
+    output_root = Path(args.output_root).resolve()
+    log_dir = output_root / "logs"
+    start = time.time()
+
+    teacher = run_train(
+        "hparams/teacher.yaml",
+        {"experiment_name": "teacher", "seed": 1234},
+        extra,
+        output_root,
+        log_dir,
+    )
+    chosen = tune(args, output_root, extra, log_dir) if args.tune else {}
+    (output_root / "tuning.json").write_text(json.dumps(chosen, indent=2))
+
+    cells, runs = {}, {}
+    for size in args.sizes:
+        for method in args.methods:
+            results = []
+            for seed in args.seeds:
+                name = f"{method}_{size}"
+                overrides = {
+                    "student_size": size,
+                    "seed": seed,
+                    "experiment_name": name,
+                    **chosen.get(method, {}),
+                }
+                results.append(
+                    run_train(
+                        f"hparams/{method}.yaml",
+                        overrides,
+                        extra,
+                        output_root,
+                        log_dir,
+                    )
+                )
+                runs.setdefault((size, method), []).append(
+                    load_run(output_root, name, seed)
+                )
+            cells[(size, method)] = summarise(results)
+
+    rng = np.random.default_rng(0)
+    boots = {}
+    pairs = [("iusp", "sp"), ("sp", "baseline"), ("iusp", "baseline")]
+    pairs += [("kd", "baseline")]
+    for size in args.sizes:
+        for a, b in pairs:
+            if (size, a) in runs and (size, b) in runs and args.bootstrap:
+                boots[(size, a, b)] = paired_bootstrap(
+                    runs[(size, a)], runs[(size, b)], args.bootstrap, rng
+                )
+    text = write_table(
+        cells, boots, teacher, args, output_root, time.time() - start
+    )
+    plot(cells, args, output_root)
+    print(text)
+    return cells
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""Recipe for distilling urban sound taggers on DCASE 2019 Task 5 (SONYC-UST).
+
+It trains a teacher CRNN, or a student CRNN with the tagging loss plus
+distillation terms (KD, SP, IUSP) from a frozen teacher, on log-mel features
+computed on the fly. Model selection uses the validate split; the official
+coarse and fine metrics are reported on validate and test, with prediction
+CSVs in the official format.
+
+Without ``--data_folder`` it generates the built-in corpus (a synthetic corpus
+in the SONYC-UST layout, NOT the real data) on first use. A student run whose
+teacher checkpoint is missing trains the teacher first with
+``hparams/teacher.yaml``.
+
+To run this recipe, do the following:
+> python train.py hparams/iusp.yaml
+> python train.py hparams/iusp.yaml --student_size tiny
+> python train.py hparams/iusp.yaml --data_folder /path/to/SONYC-UST
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from hyperpyyaml import load_hyperpyyaml
+
+import speechbrain as sb
+from speechbrain.utils.distributed import if_main_process, run_on_main
+
+from speechbrain_iusp import (
+    DistillationBrain,
+    Taxonomy,
+    count_params_macs,
+    load_teacher,
+    output_labels,
+    write_predictions_csv,
+)
+from speechbrain_iusp.demo_corpus import generate_corpus, read_corpus_info
+from speechbrain_iusp.evaluate import evaluate_files
+
+RECIPE_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(RECIPE_DIR))
+from sonyc_ust_prepare import prepare_sonyc_ust  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+# Run options forwarded to the teacher run that a student run starts.
+FORWARDED_RUN_OPTS = ("--device", "--precision", "--eval_precision")
+FORWARDED_FLAGS = ("--debug", "--debug_persistently", "--noprogressbar")
+
+
+def resolve_hparams_file(path):
+    """Find a hparams file given relative to the cwd or to this recipe."""
+    candidates = [Path(path), RECIPE_DIR / path]
+    for cand in candidates:
+        if cand.is_file():
+            return str(cand)
+    raise FileNotFoundError(
+        f"Hyperparameter file '{path}' not found in the current folder "
+        f"or in {RECIPE_DIR}. Use e.g. hparams/iusp.yaml."
+    )
+
+
+def resolve_data_folder(hparams):
+    """Return the data folder, generating the built-in corpus if needed."""
+    if hparams["data_folder"]:
+        return hparams["data_folder"]
+    folder = hparams["generated_corpus_folder"]
+    if read_corpus_info(folder) is None:
+        banner = "=" * 78
+        logger.warning(
+            "\n%s\nNo --data_folder given: generating the built-in corpus "
+            "(synthetic urban sounds in the SONYC-UST layout, NOT the real "
+            "SONYC-UST data) in %s.\nFor the real data pass --data_folder "
+            "/path/to/SONYC-UST (or --download True).\n%s",
+            banner,
+            folder,
+            banner,
+        )
+    else:
+        logger.info("Using the generated corpus in %s", folder)
+    # Reuses a complete corpus made with the same options.
+    run_on_main(
+        generate_corpus,
+        kwargs={
+            "out_dir": folder,
+            "size": hparams["generated_corpus_size"],
+            "seed": hparams["generated_corpus_seed"],
+        },
+    )
+    return folder
+
+
+def dataio_prep(hparams, manifests, data_folder):
+    """Create the train/valid/test datasets from the JSON manifests."""
+
+    @sb.utils.data_pipeline.takes("wav")
+    @sb.utils.data_pipeline.provides("sig")
+    def audio_pipeline(wav):
+        sig = sb.dataio.dataio.read_audio(wav)
+        if sig.dim() > 1:
+            sig = sig.mean(dim=-1)
+        return sig
+
+    @sb.utils.data_pipeline.takes("fine", "coarse", "fine_mask")
+    @sb.utils.data_pipeline.provides("targets", "target_weight")
+    def label_pipeline(fine, coarse, fine_mask):
+        yield torch.tensor(fine + coarse, dtype=torch.float32)
+        yield torch.tensor(fine_mask + [1.0] * len(coarse))
+
+    datasets = {}
+    for split, path in manifests.items():
+        datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_json(
+            json_path=path,
+            replacements={"data_root": data_folder},
+            dynamic_items=[audio_pipeline, label_pipeline],
+            output_keys=["id", "sig", "targets", "target_weight"],
+        )
+    return datasets
+
+
+def ensure_teacher(hparams, hparams_file, argv):
+    """Train the teacher with teacher.yaml when its checkpoint is missing."""
+    folder = Path(hparams["teacher_folder"])
+    save = folder / "save"
+    if save.is_dir() and any(p.name.startswith("CKPT") for p in save.iterdir()):
+        check_run_info(folder, hparams)
+        return
+    teacher_yaml = resolve_hparams_file(hparams["teacher_hparams_file"])
+    logger.warning(
+        "No teacher checkpoint in %s: training the teacher first with %s.",
+        save,
+        teacher_yaml,
+    )
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        teacher_yaml,
+        f"--data_folder={hparams['data_folder']}",
+        f"--generated_corpus_folder={hparams['generated_corpus_folder']}",
+        f"--output_folder={folder}",
+        f"--seed={hparams['teacher_seed']}",
+    ]
+    cmd += forwarded_options(argv)
+    if if_main_process():
+        subprocess.run(cmd, check=True)
+    sb.utils.distributed.ddp_barrier()
+
+
+def forwarded_options(argv):
+    """Run options of this command that the teacher run must share."""
+    out = []
+    for i, arg in enumerate(argv):
+        key = arg.split("=", 1)[0]
+        if key in FORWARDED_FLAGS:
+            out.append(arg)
+        elif key in FORWARDED_RUN_OPTS:
+            if "=" in arg:
+                out.append(arg)
+            elif i + 1 < len(argv):
+                out += [arg, argv[i + 1]]
+    return out
+
+
+def run_info_path(output_folder):
+    """Where a run records the data it was trained on."""
+    return Path(output_folder) / "run_info.json"
+
+
+def check_run_info(teacher_folder, hparams):
+    """Refuse a teacher trained on other data than this run's."""
+    path = run_info_path(teacher_folder)
+    if not path.exists():
+        return
+    info = json.loads(path.read_text())
+    theirs = os.path.abspath(info.get("data_folder", ""))
+    ours = os.path.abspath(hparams["data_folder"])
+    if theirs != ours:
+        raise RuntimeError(
+            f"The teacher in {teacher_folder} was trained on {theirs}, but "
+            f"this run uses {ours}. Pass --output_root to keep runs on "
+            "different data apart, or --teacher_folder to pick a teacher."
+        )
+
+
+def write_reports(brain, hparams, datasets, data_folder, manifests):
+    """Evaluate the best checkpoint and write predictions and metrics."""
+    taxonomy = Taxonomy()
+    labels = output_labels(taxonomy)
+    out = Path(hparams["output_folder"])
+    annotations = Path(data_folder) / "annotations.csv"
+    taxonomy_file = Path(data_folder) / "dcase-ust-taxonomy.yaml"
+    taxonomy_file = taxonomy_file if taxonomy_file.exists() else None
+    report = {}
+    for name in ("validate", "test"):
+        if name not in datasets:
+            continue
+        brain.evaluate(
+            datasets[name],
+            max_key="micro_auprc",
+            test_loader_kwargs=hparams["test_dataloader_options"],
+        )
+        stats = brain.last_metric_stats
+        with open(manifests[name]) as fin:
+            files = {k: v["audio_filename"] for k, v in json.load(fin).items()}
+        csv_path = out / f"predictions_{name}.csv"
+        if if_main_process():
+            write_predictions_csv(
+                csv_path,
+                [files[i] for i in stats.ids],
+                stats.scores,
+                labels,
+                taxonomy,
+            )
+        sb.utils.distributed.ddp_barrier()
+        report[name] = {
+            mode: evaluate_files(
+                csv_path, annotations, taxonomy_file, mode=mode, split=name
+            )
+            for mode in ("coarse", "fine")
+        }
+    return report
+
+
+def main(argv):
+    """Run one experiment (teacher, baseline or distilled student)."""
+    start = time.time()
+    hparams_file, run_opts, overrides = sb.parse_arguments(argv)
+    hparams_file = resolve_hparams_file(hparams_file)
+    sb.utils.distributed.ddp_init_group(run_opts)
+
+    with open(hparams_file) as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
+
+    sb.create_experiment_directory(
+        experiment_directory=hparams["output_folder"],
+        hyperparams_to_save=hparams_file,
+        overrides=overrides,
+    )
+
+    data_folder = resolve_data_folder(hparams)
+    hparams["data_folder"] = data_folder
+    run_on_main(
+        prepare_sonyc_ust,
+        kwargs={
+            "data_folder": data_folder,
+            "save_folder": hparams["save_folder"],
+            "download": hparams["download"],
+            "bad_audio": hparams["bad_audio"],
+        },
+    )
+    manifests = prepare_sonyc_ust(
+        data_folder=data_folder,
+        save_folder=hparams["save_folder"],
+        download=False,
+        bad_audio=hparams["bad_audio"],
+    )
+    datasets = dataio_prep(hparams, manifests, data_folder)
+
+    teacher = hparams.get("teacher")
+    if teacher is not None:
+        ensure_teacher(hparams, hparams_file, argv)
+        load_teacher(teacher, hparams["teacher_folder"] + "/save")
+
+    if if_main_process():
+        info = {
+            "data_folder": os.path.abspath(data_folder),
+            "hparams_file": hparams_file,
+            "overrides": overrides,
+        }
+        run_info_path(hparams["output_folder"]).write_text(
+            json.dumps(info, indent=2)
+        )
+
+    brain = DistillationBrain(
+        modules=hparams["modules"],
+        opt_class=hparams["opt_class"],
+        hparams=hparams,
+        run_opts=run_opts,
+        checkpointer=hparams["checkpointer"],
+    )
+    brain.fit(
+        hparams["epoch_counter"],
+        datasets["train"],
+        datasets["validate"],
+        train_loader_kwargs=hparams["train_dataloader_options"],
+        valid_loader_kwargs=hparams["test_dataloader_options"],
+    )
+
+    report = write_reports(brain, hparams, datasets, data_folder, manifests)
+    size = count_params_macs(hparams["model"], n_mels=hparams["n_mels"])
+    report.update(
+        params=size["params"],
+        macs_per_10s=size["macs"],
+        wall_time_s=round(time.time() - start, 1),
+    )
+    if if_main_process():
+        path = Path(hparams["output_folder"]) / "metrics.json"
+        path.write_text(json.dumps(report, indent=2))
+        logger.info("Metrics written to %s", path)
+        for split in ("validate", "test"):
+            if split in report:
+                c = report[split]["coarse"]
+                logger.info(
+                    "%s coarse: micro-AUPRC %.4f, macro-AUPRC %.4f, "
+                    "micro-F1 %.4f",
+                    split,
+                    c["micro_auprc"],
+                    c["macro_auprc"],
+                    c["micro_f1"],
+                )
+    return report
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

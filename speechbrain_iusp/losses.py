@@ -70,16 +70,19 @@ _IUSP_METHODS = ("auto", "gram", "factored")
 _TIME_ALIGN = ("error", "pool")
 _REDUCTIONS = ("mean", "sum", "none")
 
-# Cost model of ``method="auto"`` (calibrated with benchmarks/bench_losses.py,
-# see benchmarks/RESULTS.md). Forward + backward work, in multiply-adds per
-# utterance:
-#   gram     ~ T^2 * (D_t + D_s + AUTO_GRAM_ELEMENTWISE)
-#   factored ~ AUTO_FACTORED_FACTOR * T * (D_t^2 + D_s^2 + D_t * D_s)
-# The elementwise term stands for the ~20 memory-bound passes over the T x T
-# matrices (normalise, subtract, square, and their backward), which cost far
-# more per element than a multiply-add inside a matrix product.
-AUTO_GRAM_ELEMENTWISE = 64.0
-AUTO_FACTORED_FACTOR = 2.0
+# Cost model of ``method="auto"``: forward+backward seconds per utterance,
+# up to a common factor, fitted on CPU (single thread, float32, teacher
+# without grad and student with grad, as in distillation) with
+# benchmarks/bench_losses.py; see benchmarks/RESULTS.md.
+#   gram     ~ T^2 * (D_t + 2.2 D_s + 270)
+#   factored ~ T * (1.3 D_t^2 + 5.5 D_s^2 + 2.05 D_t D_s + 125 (D_t + D_s)
+#                   + 7700)
+# The student widths weigh more (the backward pass runs on the student side
+# only); the constant 270 stands for the memory-bound elementwise passes over
+# the T x T matrices (normalise, subtract, square and their backward), and
+# 125 (D_t + D_s) + 7700 for the factored path's per-frame overhead.
+AUTO_GRAM_COST = (1.0, 2.2, 270.0)  # D_t, D_s, 1
+AUTO_FACTORED_COST = (1.3, 5.5, 2.05, 125.0, 7700.0)  # D_t^2, D_s^2, ...
 
 
 # ---------------------------------------------------------------------------
@@ -231,14 +234,18 @@ def _masked_time_pool(x, mask, out_frames):
 def iusp_choose_method(num_frames, teacher_dim, student_dim):
     """Pick the cheaper IUSP path, ``"gram"`` or ``"factored"``.
 
-    The rule compares the forward+backward cost model of the two paths (see
-    the constants ``AUTO_GRAM_ELEMENTWISE`` and ``AUTO_FACTORED_FACTOR``)::
+    Compares the calibrated forward+backward cost model of the two paths
+    (module constants ``AUTO_GRAM_COST`` and ``AUTO_FACTORED_COST``)::
 
-        gram     ~ T^2 * (D_t + D_s + AUTO_GRAM_ELEMENTWISE)
-        factored ~ AUTO_FACTORED_FACTOR * T * (D_t^2 + D_s^2 + D_t * D_s)
+        gram     ~ T^2 * (D_t + 2.2 D_s + 270)
+        factored ~ T * (1.3 D_t^2 + 5.5 D_s^2 + 2.05 D_t D_s
+                        + 125 (D_t + D_s) + 7700)
 
-    and returns ``"factored"`` when its cost is lower. Both costs scale with
-    the batch size, which therefore does not enter the rule.
+    and returns ``"factored"`` when its cost is lower, i.e. for T above a
+    crossover (about 280 frames for D_t=256, D_s=64; 600 for 512/128).
+    Both costs scale with the batch size, which does not enter the rule.
+    The model was fitted on CPU; on a GPU the crossover differs, so pin
+    ``method`` there if the choice matters.
 
     Arguments
     ---------
@@ -258,12 +265,20 @@ def iusp_choose_method(num_frames, teacher_dim, student_dim):
     -------
     >>> iusp_choose_method(100, 256, 64)
     'gram'
-    >>> iusp_choose_method(4000, 256, 64)
+    >>> iusp_choose_method(500, 256, 64)
     'factored'
     """
     t, dt, ds = float(num_frames), float(teacher_dim), float(student_dim)
-    gram = t * t * (dt + ds + AUTO_GRAM_ELEMENTWISE)
-    factored = AUTO_FACTORED_FACTOR * t * (dt * dt + ds * ds + dt * ds)
+    g_t, g_s, g_1 = AUTO_GRAM_COST
+    f_tt, f_ss, f_ts, f_lin, f_1 = AUTO_FACTORED_COST
+    gram = t * t * (g_t * dt + g_s * ds + g_1)
+    factored = t * (
+        f_tt * dt * dt
+        + f_ss * ds * ds
+        + f_ts * dt * ds
+        + f_lin * (dt + ds)
+        + f_1
+    )
     return "factored" if factored < gram else "gram"
 
 

@@ -443,7 +443,9 @@ def test_iusp_time_align_pool_matches_hand_pooling(longer, with_lengths):
     t_len, s_len = (long_t, short_t) if longer == "teacher" else (7, 23)
     teacher = torch.randn(3, t_len, 5, dtype=torch.float64)
     student = torch.randn(3, s_len, 2, 2, dtype=torch.float64)
-    rel = [1.0, 0.6, 0.3] if with_lengths else None
+    # 0.55: pooled frame 3 (input frames 9..13) is valid but input frame 13
+    # is padding (round(0.55 * 23) = 13), a bin that straddles the end
+    rel = [1.0, 0.55, 0.3] if with_lengths else None
     lengths = None if rel is None else torch.tensor(rel, dtype=torch.float64)
     if with_lengths:  # garbage in the padding must not leak through pooling
         for x in (teacher, student):

@@ -370,6 +370,13 @@ def iusp_loss(
 
     with :math:`T_n` the TRUE length of utterance ``n``: padded frames are
     excluded from G, from the row norms and from the :math:`1/T_n^2`.
+
+    An all-zero frame gives an all-zero row of G on its side, which stays
+    zero; the loss and gradient are finite. As with
+    ``torch.nn.functional.normalize``, the normalisation is ``x / eps``
+    near zero, so the gradient INTO an exactly-zero frame is large,
+    O(1/eps), wherever the other model's frame is nonzero (a ReLU that
+    zeroed the frame blocks it; padded frames get exactly 0).
     Teacher and student widths may differ; their frame counts must agree
     (or be aligned with ``time_align="pool"``). The teacher is NOT detached:
     run it under ``torch.no_grad()`` (the distillation Brain does).

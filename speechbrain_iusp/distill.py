@@ -27,11 +27,12 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 
-import speechbrain as sb
 import torch
+from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
+
+import speechbrain as sb
 from speechbrain.utils.checkpoints import Checkpointer
 from speechbrain.utils.distributed import if_main_process, run_on_main
-from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 logger = logging.getLogger(__name__)
 

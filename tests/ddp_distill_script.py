@@ -12,8 +12,9 @@ Authors
 import os
 import sys
 
-import speechbrain as sb
 import torch
+
+import speechbrain as sb
 from speechbrain.utils.distributed import ddp_init_group, if_main_process
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -11,6 +11,7 @@ Authors
 import functools
 
 import torch
+
 from speechbrain.dataio.dataset import DynamicItemDataset
 from speechbrain.utils.checkpoints import Checkpointer
 from speechbrain.utils.epoch_loop import EpochCounter

@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 import pytest
-import speechbrain as sb
 import torch
 from distill_toy import (
     make_dataset,
@@ -20,6 +19,8 @@ from distill_toy import (
     make_student,
     make_teacher,
 )
+
+import speechbrain as sb
 from speechbrain.dataio.batch import PaddedBatch
 
 from speechbrain_iusp.distill import (

@@ -46,6 +46,7 @@ PRESETS = {
         "bidirectional": True,
         "dropout": 0.2,
         "head": "attention",
+        "input_norm": True,
     },
     "medium": {
         "conv_channels": (24, 48, 96, 128),
@@ -57,6 +58,7 @@ PRESETS = {
         "bidirectional": True,
         "dropout": 0.1,
         "head": "attention",
+        "input_norm": True,
     },
     "small": {
         "conv_channels": (16, 32, 64),
@@ -68,6 +70,7 @@ PRESETS = {
         "bidirectional": True,
         "dropout": 0.1,
         "head": "attention",
+        "input_norm": True,
     },
     "tiny": {
         "conv_channels": (8, 16, 24),
@@ -79,6 +82,7 @@ PRESETS = {
         "bidirectional": False,
         "dropout": 0.0,
         "head": "attention",
+        "input_norm": True,
     },
 }
 
@@ -199,6 +203,41 @@ class ConvBlock(nn.Module):
         x = self.act(self.norm(self.conv(x)))
         x = self.drop(self.pool(x))
         return x * mask.to(x.dtype)
+
+
+class MaskedInputNorm(nn.Module):
+    """Per-band batch normalisation of ``[B, T, F]`` inputs over valid frames.
+
+    Like the input BatchNorm of PANNs, but the statistics (and the running
+    estimates used in eval mode) come from the unpadded frames only; padded
+    frames come out as zeros.
+
+    Arguments
+    ---------
+    n_mels : int
+        Number of frequency bins ``F``.
+
+    Example
+    -------
+    >>> norm = MaskedInputNorm(4)
+    >>> x = torch.randn(2, 5, 4) * 10 + 3
+    >>> mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]).bool()
+    >>> y = norm(x, mask)
+    >>> y[1, 3:].abs().sum().item()
+    0.0
+    >>> bool(y[mask].mean().abs() < 1e-5)
+    True
+    """
+
+    def __init__(self, n_mels):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(n_mels)
+
+    def forward(self, x, mask):
+        """Normalises the frames where ``mask [B, T]`` is True."""
+        out = torch.zeros_like(x)
+        out[mask] = self.bn(x[mask]).to(x.dtype)
+        return out
 
 
 class TimePoolingHead(nn.Module):
@@ -323,6 +362,9 @@ class CRNN(nn.Module):
         Dropout between GRU layers.
     head : str
         Time pooling: "attention", "mean" or "max".
+    input_norm : bool
+        Normalise each input band over the valid frames of the batch
+        (:class:`MaskedInputNorm`), so raw log-mels can be fed directly.
     input_shape : tuple, optional
         SpeechBrain-style ``[None, None, n_mels]``; overrides ``n_mels``.
 
@@ -359,6 +401,7 @@ class CRNN(nn.Module):
         bidirectional=True,
         rnn_dropout=0.0,
         head="attention",
+        input_norm=False,
         input_shape=None,
     ):
         super().__init__()
@@ -372,6 +415,7 @@ class CRNN(nn.Module):
         self.n_classes = n_classes
         self.time_pools = t_pools
         self.head_type = head
+        self.input_norm = MaskedInputNorm(n_mels) if input_norm else None
 
         blocks = []
         in_ch, n_freq = 1, n_mels
@@ -495,7 +539,10 @@ class CRNN(nn.Module):
 
         # [B, T, F] -> [B, 1, T, F]; zero the padded frames
         t_idx = torch.arange(n_frames, device=x.device)
-        mask = (t_idx[None, :] < counts[0][:, None]).to(x.dtype)
+        valid = t_idx[None, :] < counts[0][:, None]
+        if self.input_norm is not None:
+            x = self.input_norm(x, valid)
+        mask = valid.to(x.dtype)
         x = x.unsqueeze(1) * mask[:, None, :, None]
         for i, block in enumerate(self.conv_blocks):
             n_out = x.shape[2] // self.time_pools[i]

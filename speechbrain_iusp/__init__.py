@@ -37,6 +37,7 @@ _EXPORTS = {
     "TeacherCache": "distill",
     "load_teacher": "distill",
     "run_with_taps": "distill",
+    "mixup": "distill",
     # metrics
     "AUPRCStats": "metrics",
     "evaluate_coarse": "metrics",

@@ -772,6 +772,55 @@ class TeacherCache:
 # --------------------------------------------------------------------------
 
 
+def mixup(feats, lengths, targets, weight, alpha):
+    """Mixup for multi-label tagging (Zhang et al., ICLR 2018).
+
+    Each clip is mixed with a random other clip of the batch:
+    ``x = lam * x_i + (1 - lam) * x_j`` with ``lam ~ Beta(alpha, alpha)``
+    folded to ``lam >= 0.5`` (the clip keeps the larger share), targets mixed
+    with the same ``lam`` (soft labels for BCE), lengths the longer of the
+    two, and a target weight (mask) kept only where both clips have it.
+
+    Arguments
+    ---------
+    feats : torch.Tensor
+        Features ``[B, T, ...]``.
+    lengths : torch.Tensor
+        Relative lengths ``[B]``.
+    targets : torch.Tensor
+        Multi-hot targets ``[B, C]``.
+    weight : torch.Tensor or None
+        Elementwise target weight ``[B, C]``.
+    alpha : float
+        Beta distribution parameter.
+
+    Returns
+    -------
+    feats, lengths, targets, weight : torch.Tensor
+        The mixed batch (``weight`` stays None when it was None).
+
+    Example
+    -------
+    >>> _ = torch.manual_seed(0)
+    >>> x, y = torch.randn(4, 10, 3), torch.eye(4)
+    >>> x2, lens, y2, w = mixup(x, torch.ones(4), y, None, alpha=0.4)
+    >>> x2.shape, bool((y2.sum(1) - 1).abs().max() < 1e-6), w is None
+    (torch.Size([4, 10, 3]), True, True)
+    """
+    batch = feats.shape[0]
+    lam = torch.distributions.Beta(alpha, alpha).sample((batch,))
+    lam = torch.maximum(lam, 1 - lam).to(feats.device)
+    perm = torch.randperm(batch, device=feats.device)
+    lam_x = lam.view((-1,) + (1,) * (feats.dim() - 1)).to(feats.dtype)
+    feats = lam_x * feats + (1 - lam_x) * feats[perm]
+    lengths = torch.maximum(lengths, lengths[perm])
+    lam_y = lam.view(-1, 1).to(targets.dtype)
+    targets = lam_y * targets + (1 - lam_y) * targets[perm]
+    if weight is not None:
+        weight = weight * weight[perm]
+    return feats, lengths, targets, weight
+
+
 class DistillationBrain(sb.Brain):
     """Tagger Brain with an optional frozen teacher and distillation terms.
 
@@ -795,6 +844,9 @@ class DistillationBrain(sb.Brain):
     * ``augment``: ``(feats, lens) -> (feats, lens)``, train only, applied
       before both models (they see the same augmented features); if it grows
       the batch, labels are replicated with its ``replicate_labels``;
+    * ``mixup_alpha``: train only, mixes each clip's features and targets
+      with another clip of the batch (:func:`mixup`), after ``augment``;
+      0 or absent switches it off;
     * ``teacher``: the frozen teacher module (or ``teacher=`` here);
     * ``distill_terms``: list of :class:`DistillTerm` dicts;
     * ``task_loss``: ``(logits, targets, weight=None) -> loss`` (default
@@ -936,10 +988,10 @@ class DistillationBrain(sb.Brain):
         setting = getattr(self.hparams, "teacher_cache", False)
         if not setting or self.teacher is None or not self.terms:
             return None
-        if getattr(self.hparams, "augment", None) is not None:
+        if self._input_varies():
             logger.warning(
-                "teacher_cache is disabled: with augmentation the teacher's "
-                "input changes every epoch"
+                "teacher_cache is disabled: with augmentation or mixup the "
+                "teacher's input changes every epoch"
             )
             return None
         if isinstance(setting, TeacherCache):
@@ -1017,12 +1069,16 @@ class DistillationBrain(sb.Brain):
         self._prepare_teacher()
 
     # -------------------------------------------------------------- forward
+    def _input_varies(self):
+        """True when the training input changes from epoch to epoch."""
+        mixup = float(getattr(self.hparams, "mixup_alpha", 0.0) or 0.0)
+        return getattr(self.hparams, "augment", None) is not None or mixup > 0
+
     def _teacher_outputs(self, batch, feats, lens, stage):
         """Teacher taps for the batch, live or from the cache."""
         ids = list(batch.id)
         use_cache = self.cache is not None and not (
-            stage == sb.Stage.TRAIN
-            and getattr(self.hparams, "augment", None) is not None
+            stage == sb.Stage.TRAIN and self._input_varies()
         )
         if use_cache and self.cache.has_all(ids):
             self.cache.hits += len(ids)
@@ -1078,6 +1134,11 @@ class DistillationBrain(sb.Brain):
                 targets = augment.replicate_labels(targets)
                 if weight is not None:
                     weight = augment.replicate_labels(weight)
+        alpha = float(getattr(self.hparams, "mixup_alpha", 0.0) or 0.0)
+        if stage == sb.Stage.TRAIN and alpha > 0:
+            feats, lens, targets, weight = mixup(
+                feats, lens, targets, weight, alpha
+            )
 
         logits, student = run_with_taps(
             self.modules.model, feats, lens, self.student_taps

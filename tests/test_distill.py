@@ -28,6 +28,7 @@ from speechbrain_iusp.distill import (
     DistillTerm,
     TeacherCache,
     load_teacher,
+    mixup,
     run_with_taps,
 )
 from speechbrain_iusp.losses import kd_loss
@@ -443,3 +444,35 @@ def test_stage_enum_is_speechbrain():
     # DistillationBrain keeps SpeechBrain's batch loops (no override)
     for name in ("fit_batch", "evaluate_batch", "optimizers_step"):
         assert getattr(DistillationBrain, name) is getattr(sb.Brain, name)
+
+
+def test_mixup_mixes_inputs_and_targets_and_disables_the_cache(tmp_path, data):
+    brain = _brain(
+        tmp_path,
+        make_student(),
+        make_teacher(),
+        [{"loss": "kd"}],
+        teacher_cache=True,
+        mixup_alpha=0.4,
+    )
+    assert brain.cache is None
+    batch = PaddedBatch([data[0][i] for i in range(6)])
+    targets = batch.targets.data
+    torch.manual_seed(0)
+    out = brain.compute_forward(batch, sb.Stage.TRAIN)
+    # the same draw, by hand: the Brain mixed the features it fed the model
+    wavs, lens = batch.sig
+    feats = brain.hparams.compute_features(wavs)
+    torch.manual_seed(0)
+    mixed, mlens, mtargets, _ = mixup(feats, lens, targets, None, 0.4)
+    assert torch.allclose(out["targets"], mtargets)
+    assert torch.equal(out["lengths"], mlens)
+    assert not torch.equal(out["targets"], targets)
+    brain.modules.model.eval()
+    with torch.no_grad():
+        again = brain.modules.model(mixed, mlens)
+    brain.modules.model.train()
+    assert again.shape == out["logits"].shape
+    # evaluation is never mixed
+    out = brain.compute_forward(batch, sb.Stage.VALID)
+    assert torch.equal(out["targets"], targets)

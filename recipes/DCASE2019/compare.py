@@ -23,9 +23,11 @@ import argparse
 import csv
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -36,17 +38,20 @@ RECIPE_DIR = Path(__file__).resolve().parent
 TRAIN = RECIPE_DIR / "train.py"
 METHODS = ("baseline", "kd", "sp", "iusp")
 
-# Validate-only search space: (override key, values) per method.
+# Validate-only search space: override sets tried per method (weights, and
+# for SP/IUSP the tapped layer; conv3 and rnn have 62 frames in every preset).
 TUNING_GRID = {
-    "kd": {"kd_weight": [0.5, 1.0, 2.0]},
-    "sp": {"sp_weight": [10.0, 100.0, 1000.0]},
-    "iusp": {"iusp_weight": [10.0, 100.0, 1000.0]},
+    "kd": [{"kd_weight": w} for w in (0.5, 1.0, 2.0)],
+    "sp": [{"sp_weight": w} for w in (30.0, 300.0, 3000.0)]
+    + [{"sp_weight": 300.0, "sp_tap": "conv3"}],
+    "iusp": [{"iusp_weight": w} for w in (100.0, 1000.0, 10000.0)]
+    + [{"iusp_weight": 1000.0, "iusp_tap": "conv3"}],
 }
 
 logger = logging.getLogger("compare")
 
 
-def run_train(hparams, overrides, extra, output_root, log_dir):
+def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
     """Run train.py once, unless its metrics.json already exists.
 
     Arguments
@@ -61,6 +66,8 @@ def run_train(hparams, overrides, extra, output_root, log_dir):
         Root of all the runs of the comparison.
     log_dir : Path
         Where the run's stdout/stderr are kept.
+    threads : int or None
+        CPU threads of the run (OMP_NUM_THREADS); None keeps the default.
 
     Returns
     -------
@@ -81,8 +88,13 @@ def run_train(hparams, overrides, extra, output_root, log_dir):
     log_file = log_dir / f"{name}_{seed}.log"
     logger.info("running %s (log: %s)", " ".join(cmd[2:]), log_file)
     start = time.time()
+    env = dict(os.environ)
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
     with open(log_file, "w") as log:
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env
+        )
     if proc.returncode != 0:
         raise RuntimeError(
             f"train.py failed ({proc.returncode}) for {name} seed {seed}; "
@@ -93,35 +105,43 @@ def run_train(hparams, overrides, extra, output_root, log_dir):
 
 
 def tune(args, output_root, extra, log_dir):
-    """Pick each method's weight on the validate split (one seed/size)."""
-    chosen = {"baseline": {}}
+    """Pick each method's settings on the validate split (one seed/size)."""
+    trials = []
     for method in args.methods:
-        if method == "baseline":
-            continue
-        best, best_score = None, -1.0
-        for key, values in TUNING_GRID[method].items():
-            for value in values:
-                overrides = {
-                    "student_size": args.tune_size,
-                    "seed": args.tune_seed,
-                    key: value,
-                    "experiment_name": f"tune_{method}_{key}_{value}",
-                }
-                res = run_train(
-                    f"hparams/{method}.yaml",
-                    overrides,
-                    extra,
-                    output_root,
-                    log_dir,
-                )
-                score = res["validate"]["coarse"]["micro_auprc"]
-                logger.info(
-                    "%s %s=%s: validate %.4f", method, key, value, score
-                )
-                if score > best_score:
-                    best, best_score = {key: value}, score
-        chosen[method] = best
+        for choice in TUNING_GRID.get(method, []):
+            tag = "_".join(f"{k}-{v}" for k, v in choice.items())
+            overrides = {
+                "student_size": args.tune_size,
+                "seed": args.tune_seed,
+                **choice,
+                "experiment_name": f"tune_{method}_{tag}",
+            }
+            trials.append((method, choice, overrides))
+    results = run_many(
+        [(f"hparams/{t[0]}.yaml", t[2]) for t in trials],
+        args,
+        extra,
+        output_root,
+        log_dir,
+    )
+    chosen, best = {}, {}
+    for (method, choice, _), res in zip(trials, results, strict=True):
+        score = res["validate"]["coarse"]["micro_auprc"]
+        logger.info("%s %s: validate %.4f", method, choice, score)
+        if score > best.get(method, -1.0):
+            chosen[method], best[method] = choice, score
     return chosen
+
+
+def run_many(jobs, args, extra, output_root, log_dir):
+    """Run (hparams, overrides) jobs, ``args.jobs`` at a time."""
+    threads = args.threads if args.jobs > 1 else None
+
+    def one(job):
+        return run_train(*job, extra, output_root, log_dir, threads)
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        return list(pool.map(one, jobs))
 
 
 def load_run(output_root, name, seed):
@@ -356,6 +376,15 @@ def parse_args(argv):
     parser.add_argument("--tune_size", default="small")
     parser.add_argument("--tune_seed", type=int, default=100)
     parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="train.py runs at a time"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads of each run when --jobs > 1",
+    )
     args = parser.parse_args(argv)
     for m in args.methods:
         if m not in METHODS:
@@ -389,31 +418,32 @@ def main(argv):
     chosen = tune(args, output_root, extra, log_dir) if args.tune else {}
     (output_root / "tuning.json").write_text(json.dumps(chosen, indent=2))
 
-    cells, runs = {}, {}
-    for size in args.sizes:
-        for method in args.methods:
-            results = []
-            for seed in args.seeds:
-                name = f"{method}_{size}"
-                overrides = {
-                    "student_size": size,
-                    "seed": seed,
-                    "experiment_name": name,
-                    **chosen.get(method, {}),
-                }
-                results.append(
-                    run_train(
-                        f"hparams/{method}.yaml",
-                        overrides,
-                        extra,
-                        output_root,
-                        log_dir,
-                    )
-                )
-                runs.setdefault((size, method), []).append(
-                    load_run(output_root, name, seed)
-                )
-            cells[(size, method)] = summarise(results)
+    grid = [
+        (size, method, seed)
+        for size in args.sizes
+        for method in args.methods
+        for seed in args.seeds
+    ]
+    jobs = [
+        (
+            f"hparams/{method}.yaml",
+            {
+                "student_size": size,
+                "seed": seed,
+                "experiment_name": f"{method}_{size}",
+                **chosen.get(method, {}),
+            },
+        )
+        for size, method, seed in grid
+    ]
+    results = run_many(jobs, args, extra, output_root, log_dir)
+    by_cell, runs = {}, {}
+    for (size, method, seed), res in zip(grid, results, strict=True):
+        by_cell.setdefault((size, method), []).append(res)
+        runs.setdefault((size, method), []).append(
+            load_run(output_root, f"{method}_{size}", seed)
+        )
+    cells = {key: summarise(val) for key, val in by_cell.items()}
 
     rng = np.random.default_rng(0)
     boots = {}

@@ -1,0 +1,263 @@
+"""End-to-end tests of the DCASE2019 recipe on a tiny generated corpus.
+
+Each test runs ``recipes/DCASE2019/train.py`` (or ``compare.py``) as a user
+would, in a subprocess, and checks the files and logs it leaves.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from speechbrain_iusp.demo_corpus import generate_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "recipes" / "DCASE2019"
+TRAIN = RECIPE / "train.py"
+HPARAMS = ["teacher", "baseline", "kd", "sp", "iusp"]
+RUN_FILES = [
+    "train.py",
+    "train_log.txt",
+    "log.txt",
+    "env.log",
+    "hyperparams.yaml",
+    "metrics.json",
+    "predictions_validate.csv",
+    "predictions_test.csv",
+]
+
+
+def _env():
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _run(args, cwd=ROOT, timeout=600):
+    proc = subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """A tiny generated corpus (8 clips per split)."""
+    folder = tmp_path_factory.mktemp("corpus") / "sonyc"
+    generate_corpus(folder, size="tiny", seed=7, workers=1)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def debug_runs(corpus, tmp_path_factory):
+    """Debug runs of every hparams file; the first student trains the
+    teacher itself. Returns the output root and each run's output."""
+    root = tmp_path_factory.mktemp("results")
+    outputs = {}
+    for name in ["iusp", "teacher", "baseline", "kd", "sp"]:
+        outputs[name] = _run(
+            [
+                TRAIN,
+                f"hparams/{name}.yaml",
+                f"--data_folder={corpus}",
+                f"--output_root={root}",
+                "--student_size=tiny" if name != "teacher" else "--seed=1234",
+                "--debug",
+                "--debug_persistently",
+                "--noprogressbar",
+            ]
+        )
+    return root, outputs
+
+
+@pytest.mark.parametrize("name", HPARAMS)
+def test_debug_run_of_every_hparams_file(debug_runs, name):
+    root, _ = debug_runs
+    folder = root / ("teacher" if name == "teacher" else f"{name}_tiny")
+    folder = folder / "1234"
+    for fname in RUN_FILES:
+        assert (folder / fname).exists(), f"{fname} missing in {folder}"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for split in ("validate", "test"):
+        for mode in ("coarse", "fine"):
+            value = metrics[split][mode]["micro_auprc"]
+            assert 0.0 <= value <= 1.0
+    assert metrics["params"] > 0 and metrics["macs_per_10s"] > 0
+    log = (folder / "train_log.txt").read_text()
+    assert "epoch: 2" in log
+    if name in ("kd", "sp", "iusp"):
+        assert f"train {name}:" in log and f"valid {name}:" in log
+    else:
+        assert "iusp" not in log and " kd:" not in log
+
+
+def test_predictions_csv_in_official_format(debug_runs):
+    root, _ = debug_runs
+    csv_path = root / "iusp_tiny" / "1234" / "predictions_test.csv"
+    header = csv_path.read_text().splitlines()[0].split(",")
+    assert header[0] == "audio_filename"
+    assert header[1] == "1-1_small-sounding-engine"
+    assert header[-1] == "8_dog"
+    assert len(header) == 1 + 29 + 8
+    rows = csv_path.read_text().splitlines()[1:]
+    assert len(rows) == 8
+
+
+def test_student_trains_missing_teacher_first(debug_runs):
+    root, outputs = debug_runs
+    # The first run (iusp) found no teacher and trained it with teacher.yaml.
+    assert "training the teacher first" in outputs["iusp"]
+    assert (root / "teacher" / "1234" / "metrics.json").exists()
+    # Later students reuse it.
+    assert "training the teacher first" not in outputs["kd"]
+    # The student's checkpoint holds the student only.
+    ckpts = list((root / "iusp_tiny" / "1234" / "save").glob("CKPT*"))
+    assert ckpts
+    for ckpt in ckpts:
+        assert not any("teacher" in p.name for p in ckpt.iterdir())
+
+
+def test_teacher_on_other_data_is_refused(debug_runs, tmp_path):
+    root, _ = debug_runs
+    other = tmp_path / "other"
+    generate_corpus(other, size="tiny", seed=8, workers=1)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            TRAIN,
+            "hparams/kd.yaml",
+            f"--data_folder={other}",
+            f"--output_root={root}",
+            "--student_size=tiny",
+            "--experiment_name=kd_other",
+            "--debug",
+            "--noprogressbar",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode != 0
+    assert "was trained on" in proc.stderr + proc.stdout
+
+
+def test_runs_from_inside_the_recipe_folder(corpus, tmp_path):
+    out = _run(
+        [
+            "train.py",
+            "hparams/baseline.yaml",
+            f"--data_folder={corpus}",
+            f"--output_root={tmp_path}",
+            "--student_size=tiny",
+            "--debug",
+            "--noprogressbar",
+        ],
+        cwd=RECIPE,
+    )
+    assert (tmp_path / "baseline_tiny" / "1234" / "metrics.json").exists(), out
+
+
+def _epochs_logged(log_file):
+    lines = Path(log_file).read_text().splitlines()
+    return [int(ln.split("epoch: ")[1].split(",")[0]) for ln in lines]
+
+
+def test_interrupted_run_resumes_and_loses_nothing(corpus, tmp_path):
+    """Kill a run after its first epoch checkpoint, re-run the same command:
+    it resumes from the checkpoint and every epoch is logged once."""
+    cmd = [
+        sys.executable,
+        str(TRAIN),
+        "hparams/baseline.yaml",
+        f"--data_folder={corpus}",
+        f"--output_root={tmp_path}",
+        "--student_size=tiny",
+        "--number_of_epochs=4",
+        "--batch_size=4",
+        "--noprogressbar",
+    ]
+    folder = tmp_path / "baseline_tiny" / "1234"
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 300
+    log = folder / "train_log.txt"
+    while time.time() < deadline:
+        if log.exists() and "epoch: 1" in log.read_text():
+            break
+        if proc.poll() is not None:
+            pytest.fail("the run ended before it could be interrupted")
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("no epoch finished in time")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (folder / "metrics.json").exists()
+    done = _epochs_logged(log)
+    assert 1 <= len(done) < 4
+
+    out = _run(cmd[1:])
+    assert "Loading a checkpoint" in out
+    assert _epochs_logged(log) == [1, 2, 3, 4]
+    assert (folder / "metrics.json").exists()
+
+
+def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
+    root, _ = debug_runs
+    out_root = tmp_path / "cmp"
+    # Reuse the debug teacher: the runner trains it only when it is missing.
+    (out_root / "teacher").mkdir(parents=True)
+    os.symlink(root / "teacher" / "1234", out_root / "teacher" / "1234")
+    args = [
+        RECIPE / "compare.py",
+        "--sizes",
+        "tiny",
+        "--methods",
+        "baseline",
+        "sp",
+        "iusp",
+        "--seeds",
+        "1",
+        "2",
+        f"--data_folder={corpus}",
+        f"--output_root={out_root}",
+        "--bootstrap=20",
+        "--",
+        "--debug",
+        "--debug_persistently",
+        "--noprogressbar",
+    ]
+    text = _run(args)
+    table = (out_root / "comparison.md").read_text()
+    assert "generated" not in table or "NOT SONYC-UST" in table
+    for method in ("baseline", "sp", "iusp"):
+        assert f"| tiny | {method} |" in table
+    assert "tiny:" in text
+    rows = (out_root / "comparison.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3
+    # A second call reuses every finished run.
+    again = _run(args)
+    assert "running" not in again and "reusing" in again

@@ -43,10 +43,10 @@ _EXPORTS = {
     "evaluate_coarse": "metrics",
     "evaluate_fine": "metrics",
     "write_predictions_csv": "metrics",
+    "prediction_columns": "metrics",
     # taxonomy
     "Taxonomy": "taxonomy",
     "load_taxonomy": "taxonomy",
-    "output_labels": "taxonomy",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -357,25 +357,3 @@ def read_annotations(path, taxonomy=None):
                 }
             )
     return rows
-
-
-def output_labels(taxonomy=None):
-    """Output columns of the recipe's taggers: all fine names, then coarse.
-
-    Arguments
-    ---------
-    taxonomy : Taxonomy or None
-        Defaults to the v1 taxonomy.
-
-    Returns
-    -------
-    list of str
-
-    Example
-    -------
-    >>> labels = output_labels()
-    >>> len(labels), labels[0], labels[-1]
-    (37, '1-1_small-sounding-engine', '8_dog')
-    """
-    tax = taxonomy or Taxonomy()
-    return tax.fine_labels + tax.coarse_labels

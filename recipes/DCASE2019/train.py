@@ -40,7 +40,7 @@ from speechbrain_iusp import (
     Taxonomy,
     count_params_macs,
     load_teacher,
-    output_labels,
+    prediction_columns,
     write_predictions_csv,
 )
 from speechbrain_iusp.demo_corpus import generate_corpus, read_corpus_info
@@ -194,7 +194,7 @@ def check_run_info(teacher_folder, hparams):
 def write_reports(brain, hparams, datasets, data_folder, manifests):
     """Evaluate the best checkpoint and write predictions and metrics."""
     taxonomy = Taxonomy()
-    labels = output_labels(taxonomy)
+    labels = prediction_columns(taxonomy)
     out = Path(hparams["output_folder"])
     annotations = Path(data_folder) / "annotations.csv"
     taxonomy_file = Path(data_folder) / "dcase-ust-taxonomy.yaml"

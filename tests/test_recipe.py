@@ -252,10 +252,13 @@ def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
     ]
     text = _run(args)
     table = (out_root / "comparison.md").read_text()
-    assert "generated" not in table or "NOT SONYC-UST" in table
+    # the table says which data it came from
+    assert table.startswith(f"Data: data in {corpus}.")
     for method in ("baseline", "sp", "iusp"):
         assert f"| tiny | {method} |" in table
-    assert "tiny:" in text
+    assert "- tiny: " in text  # relative improvement line
+    assert "| tiny | iusp - sp |" in table  # paired bootstrap row
+    assert (out_root / "comparison.png").exists()
     rows = (out_root / "comparison.csv").read_text().splitlines()
     assert len(rows) == 1 + 3
     # A second call reuses every finished run.

@@ -27,6 +27,7 @@ from speechbrain_iusp.distill import (
     DistillationBrain,
     DistillTerm,
     TeacherCache,
+    discard_incomplete_checkpoints,
     load_teacher,
     mixup,
     run_with_taps,
@@ -476,3 +477,24 @@ def test_mixup_mixes_inputs_and_targets_and_disables_the_cache(tmp_path, data):
     # evaluation is never mixed
     out = brain.compute_forward(batch, sb.Stage.VALID)
     assert torch.equal(out["targets"], targets)
+
+
+def test_half_written_checkpoints_are_set_aside(tmp_path):
+    from speechbrain.utils.checkpoints import Checkpointer
+    from speechbrain.utils.epoch_loop import EpochCounter
+
+    model = torch.nn.Linear(4, 4)
+    ckp = Checkpointer(tmp_path, {"model": model, "counter": EpochCounter(3)})
+    ckp.save_checkpoint(name="a")
+    truncated = ckp.save_checkpoint(name="b")
+    data = truncated.paramfiles["model"].read_bytes()
+    truncated.paramfiles["model"].write_bytes(data[: len(data) // 2])
+    no_meta = ckp.save_checkpoint(name="c")
+    (no_meta.path / "CKPT.yaml").unlink()
+    moved = discard_incomplete_checkpoints(ckp)
+    assert sorted(p.name for p in moved) == [
+        "incomplete-CKPT+b",
+        "incomplete-CKPT+c",
+    ]
+    assert [c.path.name for c in ckp.list_checkpoints()] == ["CKPT+a"]
+    assert ckp.recover_if_possible() is not None

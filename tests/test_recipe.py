@@ -176,7 +176,11 @@ def test_runs_from_inside_the_recipe_folder(corpus, tmp_path):
 
 def _epochs_logged(log_file):
     lines = Path(log_file).read_text().splitlines()
-    return [int(ln.split("epoch: ")[1].split(",")[0]) for ln in lines]
+    return [
+        int(ln.split("epoch: ")[1].split(",")[0])
+        for ln in lines
+        if ln.startswith("epoch: ")
+    ]
 
 
 def test_interrupted_run_resumes_and_loses_nothing(corpus, tmp_path):
@@ -221,7 +225,12 @@ def test_interrupted_run_resumes_and_loses_nothing(corpus, tmp_path):
 
     out = _run(cmd[1:])
     assert "Loading a checkpoint" in out
-    assert _epochs_logged(log) == [1, 2, 3, 4]
+    epochs = _epochs_logged(log)
+    # Every epoch ran; only an epoch whose checkpoint the kill cut short
+    # (and that was set aside) is run again.
+    assert sorted(set(epochs)) == [1, 2, 3, 4]
+    assert epochs[-3:] == [2, 3, 4]
+    assert len(epochs) - 4 <= 1
     assert (folder / "metrics.json").exists()
 
 

@@ -696,9 +696,11 @@ def count_params_macs(model, n_mels=64, n_frames=501):
     frames, widths = {}, {}
     try:
         with torch.no_grad():
-            x = torch.zeros(1, n_frames, n_mels)
+            device = next(model.parameters()).device
+            x = torch.zeros(1, n_frames, n_mels, device=device)
             if isinstance(model, CRNN):
-                _, hidden = model(x, torch.ones(1), return_hidden=True)
+                lens = torch.ones(1, device=device)
+                _, hidden = model(x, lens, return_hidden=True)
                 for name, act in hidden.items():
                     if act.dim() >= 3:
                         frames[name] = act.shape[1]

@@ -127,7 +127,7 @@ def dataio_prep(hparams, manifests, data_folder):
     return datasets
 
 
-def ensure_teacher(hparams, hparams_file, argv):
+def ensure_teacher(hparams, argv):
     """Train the teacher with teacher.yaml when its checkpoint is missing."""
     folder = Path(hparams["teacher_folder"])
     save = folder / "save"
@@ -257,6 +257,7 @@ def main(argv):
             "bad_audio": hparams["bad_audio"],
         },
     )
+    # Every process reads the manifest paths (the preparation is done).
     manifests = prepare_sonyc_ust(
         data_folder=data_folder,
         save_folder=hparams["save_folder"],
@@ -267,7 +268,7 @@ def main(argv):
 
     teacher = hparams.get("teacher")
     if teacher is not None:
-        ensure_teacher(hparams, hparams_file, argv)
+        ensure_teacher(hparams, argv)
         load_teacher(teacher, hparams["teacher_folder"] + "/save")
 
     if if_main_process():
@@ -296,7 +297,11 @@ def main(argv):
     )
 
     report = write_reports(brain, hparams, datasets, data_folder, manifests)
-    size = count_params_macs(hparams["model"], n_mels=hparams["n_mels"])
+    clip = torch.zeros(1, 10 * hparams["sample_rate"])
+    n_frames = hparams["compute_features"](clip).shape[1]
+    size = count_params_macs(
+        hparams["model"], n_mels=hparams["n_mels"], n_frames=n_frames
+    )
     report.update(
         params=size["params"],
         macs_per_10s=size["macs"],

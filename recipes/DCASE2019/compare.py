@@ -26,6 +26,7 @@ import logging
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,7 +42,7 @@ METHODS = ("baseline", "kd", "sp", "iusp")
 # Validate-only search space: override sets tried per method (weights, and
 # for SP/IUSP the tapped layer; conv3 and rnn have 62 frames in every preset).
 TUNING_GRID = {
-    "kd": [{"kd_weight": w} for w in (0.5, 1.0, 2.0)],
+    "kd": [{"kd_weight": w} for w in (0.5, 2.0)],
     "sp": [{"sp_weight": w} for w in (30.0, 300.0, 3000.0)]
     + [{"sp_weight": 300.0, "sp_tap": "conv3"}],
     "iusp": [{"iusp_weight": w} for w in (100.0, 1000.0, 10000.0)]
@@ -344,7 +345,8 @@ def plot(cells, args, output_root):
     ax.set_xscale("log")
     ax.set_xlabel("student parameters")
     ax.set_ylabel("test micro-AUPRC (coarse)")
-    ax.set_title(f"Students on {args.data_label}")
+    title = textwrap.wrap(f"Students on {args.data_label}", 60)
+    ax.set_title("\n".join(title), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend()
     path = output_root / "comparison.png"
@@ -373,7 +375,7 @@ def parse_args(argv):
         help="how the table names its data (default: from --data_folder)",
     )
     parser.add_argument("--tune", action="store_true")
-    parser.add_argument("--tune_size", default="small")
+    parser.add_argument("--tune_size", default="tiny")
     parser.add_argument("--tune_seed", type=int, default=100)
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument(

@@ -33,7 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
+from speechbrain_iusp.evaluate import read_predictions
 from speechbrain_iusp.metrics import evaluate_coarse
+from speechbrain_iusp.taxonomy import Taxonomy
 
 RECIPE_DIR = Path(__file__).resolve().parent
 TRAIN = RECIPE_DIR / "train.py"
@@ -151,17 +153,12 @@ def load_run(output_root, name, seed):
     with open(folder / "save" / "test.json") as fin:
         manifest = json.load(fin)
     truth = {v["audio_filename"]: v["coarse"] for v in manifest.values()}
-    files, scores = [], []
-    with open(folder / "predictions_test.csv") as fin:
-        reader = csv.DictReader(fin)
-        coarse_cols = [c for c in reader.fieldnames if c[0].isdigit()]
-        coarse_cols = [c for c in coarse_cols if "-" not in c.split("_")[0]]
-        for row in reader:
-            files.append(row["audio_filename"])
-            scores.append([float(row[c]) for c in coarse_cols])
+    files, _, scores = read_predictions(
+        folder / "predictions_test.csv", Taxonomy()
+    )
     order = np.argsort(files)
     y_true = np.array([truth[files[i]] for i in order])
-    return y_true, np.array(scores)[order]
+    return y_true, scores[order]
 
 
 def paired_bootstrap(runs_a, runs_b, n_boot, rng):

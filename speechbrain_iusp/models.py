@@ -123,11 +123,12 @@ def _per_block_int(value, n_blocks, name):
 
 
 class ConvBlock(nn.Module):
-    """Conv2d -> BatchNorm2d -> activation -> (time, freq) pooling -> dropout.
+    """Stacked Conv2d -> BatchNorm2d -> activation, then pooling and dropout.
 
     Works in torch layout ``[B, C, T, F]``; the input must already be zero on
-    padded frames and the output is zeroed on the padded frames of its pooled
-    time axis.
+    padded frames. Between convolutions the padded frames are zeroed again
+    (so "same" padding never carries them into valid frames), and the output
+    is zeroed on the padded frames of its pooled time axis.
 
     Arguments
     ---------
@@ -145,13 +146,16 @@ class ConvBlock(nn.Module):
         Activation class (instantiated without arguments).
     dropout : float
         Channel dropout rate (``Dropout2d``).
+    n_convs : int
+        Number of stacked convolutions (VGG style); all but the first map
+        ``out_channels`` to ``out_channels``.
 
     Example
     -------
-    >>> block = ConvBlock(1, 4, (3, 3), (2, 4))
+    >>> block = ConvBlock(1, 4, (3, 3), (2, 4), n_convs=2)
     >>> x = torch.randn(2, 1, 10, 16)
     >>> mask = torch.ones(2, 1, 5, 1)
-    >>> block(x, mask).shape
+    >>> block(x, mask, in_mask=torch.ones(2, 1, 10, 1)).shape
     torch.Size([2, 4, 5, 4])
     """
 
@@ -164,15 +168,27 @@ class ConvBlock(nn.Module):
         pool_type="max",
         activation=nn.ReLU,
         dropout=0.0,
+        n_convs=1,
     ):
         super().__init__()
         if kernel_size[0] % 2 == 0 or kernel_size[1] % 2 == 0:
             raise ValueError(f"kernel sizes must be odd, got {kernel_size}")
+        if n_convs < 1:
+            raise ValueError(f"n_convs must be at least 1, got {n_convs}")
         padding = (kernel_size[0] // 2, kernel_size[1] // 2)
-        self.conv = nn.Conv2d(
-            in_channels, out_channels, kernel_size, padding=padding, bias=False
-        )
-        self.norm = nn.BatchNorm2d(out_channels)
+        self.convs = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        for i in range(n_convs):
+            self.convs.append(
+                nn.Conv2d(
+                    in_channels if i == 0 else out_channels,
+                    out_channels,
+                    kernel_size,
+                    padding=padding,
+                    bias=False,
+                )
+            )
+            self.norms.append(nn.BatchNorm2d(out_channels))
         self.act = activation()
         pool_size = tuple(pool_size)
         if pool_size == (1, 1):
@@ -185,7 +201,7 @@ class ConvBlock(nn.Module):
             raise ValueError(f"pool_type must be max or avg, got {pool_type}")
         self.drop = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
 
-    def forward(self, x, mask):
+    def forward(self, x, mask, in_mask=None):
         """Applies the block; ``mask`` is ``[B, 1, T_out, 1]`` (1 = valid).
 
         Arguments
@@ -194,13 +210,22 @@ class ConvBlock(nn.Module):
             Input ``[B, C_in, T, F]``, zero on padded frames.
         mask : torch.Tensor
             Float mask of the valid output frames ``[B, 1, T_out, 1]``.
+        in_mask : torch.Tensor, optional
+            Mask of the valid input frames ``[B, 1, T, 1]``, applied between
+            stacked convolutions (needed when ``n_convs > 1`` and the batch
+            is padded; None = all valid).
 
         Returns
         -------
         torch.Tensor
             Output ``[B, C_out, T_out, F_out]``, zero on padded frames.
         """
-        x = self.act(self.norm(self.conv(x)))
+        for i, (conv, norm) in enumerate(
+            zip(self.convs, self.norms, strict=True)
+        ):
+            if i > 0 and in_mask is not None:
+                x = x * in_mask.to(x.dtype)
+            x = self.act(norm(conv(x)))
         x = self.drop(self.pool(x))
         return x * mask.to(x.dtype)
 
@@ -346,6 +371,8 @@ class CRNN(nn.Module):
         at ``rnn`` is the input rate divided by their product.
     freq_pool : int or list
         Frequency pooling factor per block.
+    convs_per_block : int or list
+        Stacked convolutions per block, one for all blocks or one per block.
     pool_type : str
         "max" or "avg" pooling in the conv blocks.
     activation : type
@@ -393,6 +420,7 @@ class CRNN(nn.Module):
         kernel_sizes=3,
         time_pool=(2, 2, 1),
         freq_pool=(4, 4, 4),
+        convs_per_block=1,
         pool_type="max",
         activation=nn.ReLU,
         dropout=0.1,
@@ -411,6 +439,7 @@ class CRNN(nn.Module):
         kernels = _per_block(kernel_sizes, n_blocks, "kernel_sizes")
         t_pools = _per_block_int(time_pool, n_blocks, "time_pool")
         f_pools = _per_block_int(freq_pool, n_blocks, "freq_pool")
+        n_convs = _per_block_int(convs_per_block, n_blocks, "convs_per_block")
         self.n_mels = n_mels
         self.n_classes = n_classes
         self.time_pools = t_pools
@@ -429,6 +458,7 @@ class CRNN(nn.Module):
                     pool_type,
                     activation,
                     dropout,
+                    n_convs[i],
                 )
             )
             in_ch = out_ch
@@ -545,10 +575,11 @@ class CRNN(nn.Module):
         mask = valid.to(x.dtype)
         x = x.unsqueeze(1) * mask[:, None, :, None]
         for i, block in enumerate(self.conv_blocks):
+            in_mask = mask
             n_out = x.shape[2] // self.time_pools[i]
             t_idx = torch.arange(n_out, device=x.device)
             mask = t_idx[None, :] < counts[i + 1][:, None]
-            x = block(x, mask[:, None, :, None])
+            x = block(x, mask[:, None, :, None], in_mask[:, None, :, None])
             hidden[f"conv{i + 1}"] = x.permute(0, 2, 3, 1)
 
         # [B, C, T', F'] -> [B, T', F' * C] (channels-last flattening)

@@ -54,9 +54,12 @@ def test_shapes_of_logits_and_taps(head):
 
 @pytest.mark.parametrize("head", ["attention", "mean", "max"])
 @pytest.mark.parametrize("bidirectional", [True, False])
-def test_padding_does_not_change_logits(head, bidirectional):
+@pytest.mark.parametrize("convs_per_block", [1, (2, 3, 1)])
+def test_padding_does_not_change_logits(head, bidirectional, convs_per_block):
     torch.manual_seed(1)
-    model = _small_crnn(head=head, bidirectional=bidirectional).eval()
+    model = _small_crnn(
+        head=head, bidirectional=bidirectional, convs_per_block=convs_per_block
+    ).eval()
     n_frames = 57
     valid = [57, 41, 30, 23]  # not multiples of the x4 time pooling
     clips = [torch.randn(n, 16) for n in valid]
@@ -122,6 +125,23 @@ def test_count_params_macs_hand_count():
     model.head.requires_grad_(False)
     assert count_params_macs(model, 8, 10)["params"] == 18 + 4 + 120
 
+    # a second stacked conv (2 -> 2 channels) runs before the pooling:
+    # 10 x 8 x 2 outputs x 9 taps x 2 inputs MACs, 36 weights + 4 BN
+    model = CRNN(
+        n_mels=8,
+        n_classes=3,
+        conv_channels=(2,),
+        time_pool=(2,),
+        freq_pool=(4,),
+        convs_per_block=2,
+        rnn_hidden=4,
+        bidirectional=False,
+        dropout=0.0,
+    )
+    stats = count_params_macs(model, n_mels=8, n_frames=10)
+    assert stats["macs"] == 1440 + 2880 + 480 + 60 + 60 + 15
+    assert stats["params"] == 18 + 4 + 36 + 4 + 120 + 30
+
 
 def test_preset_overrides_and_errors():
     model = crnn_preset("tiny", n_mels=128, n_classes=4, head="mean")
@@ -130,6 +150,15 @@ def test_preset_overrides_and_errors():
         crnn_preset("huge")
     with pytest.raises(ValueError, match="one entry per conv block"):
         CRNN(conv_channels=(4, 8), time_pool=(2, 2, 2))
+    with pytest.raises(ValueError, match="one entry per conv block"):
+        CRNN(
+            conv_channels=(4, 8),
+            time_pool=2,
+            freq_pool=2,
+            convs_per_block=(1, 2, 2),
+        )
+    with pytest.raises(ValueError, match="n_convs must be at least 1"):
+        CRNN(conv_channels=(4, 8), time_pool=2, freq_pool=2, convs_per_block=0)
 
 
 def test_training_step_and_bf16_autocast():

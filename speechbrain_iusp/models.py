@@ -41,10 +41,10 @@ PRESETS = {
         "kernel_sizes": 3,
         "time_pool": (2, 2, 1, 1),
         "freq_pool": (4, 4, 2, 2),
-        "rnn_hidden": 384,
+        "rnn_hidden": 160,
         "rnn_layers": 1,
         "bidirectional": True,
-        "dropout": 0.2,
+        "dropout": 0.1,
         "head": "attention",
         "input_norm": True,
     },
@@ -91,7 +91,7 @@ PRESET_PARAM_RANGES = {
     "tiny": (7_000, 14_000),
     "small": (50_000, 80_000),
     "medium": (250_000, 300_000),
-    "teacher": (1_500_000, 3_000_000),
+    "teacher": (700_000, 1_000_000),
 }
 
 

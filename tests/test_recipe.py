@@ -174,6 +174,25 @@ def test_runs_from_inside_the_recipe_folder(corpus, tmp_path):
     assert (tmp_path / "baseline_tiny" / "1234" / "metrics.json").exists(), out
 
 
+def test_teacher_with_spec_augment_switched_on(corpus, tmp_path):
+    _run(
+        [
+            TRAIN,
+            "hparams/teacher.yaml",
+            f"--data_folder={corpus}",
+            f"--output_root={tmp_path}",
+            "--augment=!ref <spec_augment>",
+            "--debug",
+            "--noprogressbar",
+        ]
+    )
+    folder = tmp_path / "teacher" / "1234"
+    assert (folder / "metrics.json").exists()
+    saved = (folder / "hyperparams.yaml").read_text()
+    assert "augment: !ref <spec_augment>" in saved
+    assert "augment: null" not in saved
+
+
 def _epochs_logged(log_file):
     lines = Path(log_file).read_text().splitlines()
     return [
@@ -254,6 +273,7 @@ def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
         f"--data_folder={corpus}",
         f"--output_root={out_root}",
         "--bootstrap=20",
+        "--student_epochs=3",
         "--",
         "--debug",
         "--debug_persistently",
@@ -263,6 +283,8 @@ def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
     table = (out_root / "comparison.md").read_text()
     # the table says which data it came from
     assert table.startswith(f"Data: data in {corpus}.")
+    assert "Student epochs: 3." in table
+    assert "baseline.yaml" in text and "--number_of_epochs=3" in text
     for method in ("baseline", "sp", "iusp"):
         assert f"| tiny | {method} |" in table
     assert "- tiny: " in text  # relative improvement line

@@ -12,8 +12,10 @@ bootstrap confidence intervals over the test clips.
 
 To run this recipe, do the following:
 > python compare.py --sizes tiny small --seeds 1 2 3 --tune
-Arguments after ``--`` are passed to every train.py run, e.g.
-> python compare.py -- --number_of_epochs 5
+Arguments after ``--`` are passed to every train.py run, the teacher's
+included, e.g.
+> python compare.py -- --device cuda
+``--student_epochs N`` sets the epochs of the student runs only.
 
 Authors
  * speechbrain-iusp developers 2026
@@ -107,6 +109,13 @@ def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
     return json.loads(metrics.read_text())
 
 
+def student_epochs(args):
+    """The epoch override of student runs (none: the hparams default)."""
+    if args.student_epochs is None:
+        return {}
+    return {"number_of_epochs": args.student_epochs}
+
+
 def tune(args, output_root, extra, log_dir):
     """Pick each method's settings on the validate split (one seed/size)."""
     trials = []
@@ -116,6 +125,7 @@ def tune(args, output_root, extra, log_dir):
             overrides = {
                 "student_size": args.tune_size,
                 "seed": args.tune_seed,
+                **student_epochs(args),
                 **choice,
                 "experiment_name": f"tune_{method}_{tag}",
             }
@@ -271,7 +281,9 @@ def write_table(cells, boots, teacher, args, output_root, wall):
 
     lines = [
         f"Data: {args.data_label}. Test split, coarse evaluation, mean ± std "
-        f"over seeds {args.seeds}. Wall time {wall / 60:.1f} min.",
+        f"over seeds {args.seeds}. Student epochs: "
+        f"{args.student_epochs or 'the hparams default'}. "
+        f"Wall time {wall / 60:.1f} min.",
         "",
         f"Teacher: {teacher['params']:,} params, test micro-AUPRC "
         f"{teacher['test']['coarse']['micro_auprc']:.4f}, validate "
@@ -371,6 +383,12 @@ def parse_args(argv):
         default=None,
         help="how the table names its data (default: from --data_folder)",
     )
+    parser.add_argument(
+        "--student_epochs",
+        type=int,
+        default=None,
+        help="epochs of every student run (default: the hparams file's)",
+    )
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--tune_size", default="tiny")
     parser.add_argument("--tune_seed", type=int, default=100)
@@ -429,6 +447,7 @@ def main(argv):
             {
                 "student_size": size,
                 "seed": seed,
+                **student_epochs(args),
                 "experiment_name": f"{method}_{size}",
                 **chosen.get(method, {}),
             },

@@ -261,7 +261,7 @@ def test_wrong_tap_lists_valid_names(tmp_path, data):
     crnn = make_student()
     with pytest.raises(ValueError, match="valid taps") as err:
         run_with_taps(crnn, torch.randn(2, 20, 16), None, ["rnn_out"])
-    for name in ("logits", "conv1", "conv2", "rnn", "conv_blocks.0.conv"):
+    for name in ("logits", "conv1", "conv2", "rnn", "conv_blocks.0.convs.0"):
         assert repr(name) in str(err.value)
     term = {"loss": "iusp", "teacher_tap": "nope", "student_tap": "rnn"}
     brain = _brain(tmp_path, make_student(), make_teacher(), [term])

@@ -297,3 +297,53 @@ def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
     # A second call reuses every finished run.
     again = _run(args)
     assert "running" not in again and "reusing" in again
+
+
+def _processes_mentioning(text):
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if text.encode() in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+def test_killed_comparison_runner_stops_its_runs(corpus, tmp_path):
+    out_root = tmp_path / "cmp_killed"
+    runner = subprocess.Popen(
+        [
+            sys.executable,
+            RECIPE / "compare.py",
+            "--sizes=tiny",
+            f"--data_folder={corpus}",
+            f"--output_root={out_root}",
+            "--",
+            "--noprogressbar",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # wait for its first train.py run (the teacher) to start
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        children = [
+            pid
+            for pid in _processes_mentioning(f"--output_root={out_root}")
+            if pid != runner.pid
+        ]
+        if children:
+            break
+        time.sleep(0.5)
+    assert children, "the runner never started a train.py run"
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(timeout=60) == 128 + signal.SIGTERM
+    time.sleep(1)
+    assert not _processes_mentioning(f"--output_root={out_root}")

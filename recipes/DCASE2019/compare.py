@@ -26,9 +26,11 @@ import csv
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -54,6 +56,11 @@ TUNING_GRID = {
 }
 
 logger = logging.getLogger("compare")
+
+# Running train.py processes, stopped with the runner (see stop_on_sigterm).
+_children = set()
+_children_lock = threading.RLock()
+_stopping = threading.Event()
 
 
 def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
@@ -97,9 +104,18 @@ def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
     with open(log_file, "w") as log:
-        proc = subprocess.run(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env=env
-        )
+        with _children_lock:
+            if _stopping.is_set():
+                raise RuntimeError(f"stopped before {name} seed {seed}")
+            proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+            _children.add(proc)
+        try:
+            proc.wait()
+        finally:
+            with _children_lock:
+                _children.discard(proc)
     if proc.returncode != 0:
         raise RuntimeError(
             f"train.py failed ({proc.returncode}) for {name} seed {seed}; "
@@ -107,6 +123,32 @@ def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
         )
     logger.info("done in %.0f s", time.time() - start)
     return json.loads(metrics.read_text())
+
+
+def stop_on_sigterm():
+    """On SIGTERM, stop the running train.py processes, then exit.
+
+    Without this a killed runner leaves its runs going; a re-run would then
+    start a second process writing to the same experiment folder.
+    """
+
+    def handler(signum, frame):
+        with _children_lock:
+            _stopping.set()
+            running = list(_children)
+        for proc in running:
+            proc.terminate()
+        for proc in running:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        logger.warning(
+            "stopped by signal %d; stopped %d runs", signum, len(running)
+        )
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def student_epochs(args):
@@ -421,6 +463,7 @@ def main(argv):
     """Run the whole comparison and write its table and plot."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     args, extra = parse_args(argv)
+    stop_on_sigterm()
     output_root = Path(args.output_root).resolve()
     log_dir = output_root / "logs"
     start = time.time()

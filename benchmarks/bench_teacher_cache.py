@@ -3,9 +3,9 @@
 
 Runs the recipe's IUSP student (``hparams/iusp.yaml``) for a few epochs with
 ``--teacher_cache True`` and ``False`` on the same data and teacher, and
-reads each epoch's wall time from the checkpoint timestamps. The first epoch
-of the cached run fills the cache (it runs the teacher), later epochs read
-it.
+reads each epoch's wall time (train + validate) from the run's ``log.txt``.
+The first epoch of the cached run fills the cache (it runs the teacher),
+later epochs read it.
 
 Usage:
 > python benchmarks/bench_teacher_cache.py \\
@@ -31,7 +31,7 @@ TRAIN = ROOT / "recipes" / "DCASE2019" / "train.py"
 
 
 def run(args, cache):
-    """One student run; returns the epoch times after the first epoch."""
+    """One student run; returns its wall time and its epoch times."""
     name = f"iusp_cache_{cache}"
     cmd = [
         sys.executable,

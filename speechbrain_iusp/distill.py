@@ -1139,6 +1139,13 @@ class DistillationBrain(sb.Brain):
                     find_unused_parameters=self.find_unused_parameters,
                 )
 
+    def _discard_incomplete_checkpoints(self):
+        """Sets aside half-written checkpoints (main process), if any."""
+        if self.checkpointer is not None:
+            run_on_main(
+                discard_incomplete_checkpoints, args=[self.checkpointer]
+            )
+
     def on_fit_start(self):
         """Default start (compile, DDP, optimiser, resume), then teacher.
 
@@ -1146,10 +1153,7 @@ class DistillationBrain(sb.Brain):
         (:func:`discard_incomplete_checkpoints`), so the run resumes from
         the last complete one.
         """
-        if self.checkpointer is not None:
-            run_on_main(
-                discard_incomplete_checkpoints, args=[self.checkpointer]
-            )
+        self._discard_incomplete_checkpoints()
         super().on_fit_start()
         if self.teacher is not None:
             self._check_teacher_outside()
@@ -1165,10 +1169,7 @@ class DistillationBrain(sb.Brain):
         min_key : str, optional
             Checkpoint meta key to minimise.
         """
-        if self.checkpointer is not None:
-            run_on_main(
-                discard_incomplete_checkpoints, args=[self.checkpointer]
-            )
+        self._discard_incomplete_checkpoints()
         super().on_evaluate_start(max_key=max_key, min_key=min_key)
         self._prepare_teacher()
 

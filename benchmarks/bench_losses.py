@@ -162,7 +162,7 @@ def worker(args):
         student.grad = None
         sync()
         start = time.perf_counter()
-        loss = iusp_loss(teacher, student, **_loss_kwargs(method, torch))
+        loss = iusp_loss(student, teacher, **_loss_kwargs(method, torch))
         loss.backward()
         sync()
         return time.perf_counter() - start, loss.item()

@@ -1,8 +1,18 @@
 """speechbrain-iusp: similarity-preserving distillation for SpeechBrain taggers.
 
-The public names are imported lazily, so that ``import speechbrain_iusp.losses``
-does not pull in SpeechBrain and the recipe code, and so that hyperpyyaml's
-``!name:speechbrain_iusp.iusp_loss`` resolves through the package top level.
+The package has one folder per concept:
+
+* ``losses``: IUSP, SP, KD and the tagging BCE (pure PyTorch);
+* ``distill``: the distillation Brain, terms, taps and the teacher;
+* ``models``: the CRNN tagger, its presets and complexity counts;
+* ``sonyc``: SONYC-UST taxonomy, targets, preparation, download, metrics;
+* ``demo``: the generated corpus (synthetic, NOT SONYC-UST);
+* ``evaluate``: the command line that scores a prediction CSV.
+
+The public names below are imported lazily, so that ``import
+speechbrain_iusp.losses`` does not pull in SpeechBrain, and so that
+hyperpyyaml's ``!name:speechbrain_iusp.iusp_loss`` resolves through the
+package top level.
 
 Authors
  * speechbrain-iusp developers 2026
@@ -23,6 +33,7 @@ _EXPORTS = {
     "KDLoss": "losses",
     "register_loss": "losses",
     "get_loss": "losses",
+    "iusp_choose_method": "losses",
     "LOSSES": "losses",
     # models
     "CRNN": "models",
@@ -30,6 +41,7 @@ _EXPORTS = {
     "PRESETS": "models",
     "count_params_macs": "models",
     "presets_table": "models",
+    "unwrap": "models",
     # distillation
     "DistillationBrain": "distill",
     "DistillTerm": "distill",
@@ -38,15 +50,19 @@ _EXPORTS = {
     "load_teacher": "distill",
     "run_with_taps": "distill",
     "mixup": "distill",
-    # metrics
-    "AUPRCStats": "metrics",
-    "evaluate_coarse": "metrics",
-    "evaluate_fine": "metrics",
-    "write_predictions_csv": "metrics",
-    "prediction_columns": "metrics",
-    # taxonomy
-    "Taxonomy": "taxonomy",
-    "load_taxonomy": "taxonomy",
+    "teacher_fingerprint": "distill",
+    # SONYC-UST
+    "AUPRCStats": "sonyc",
+    "evaluate_coarse": "sonyc",
+    "evaluate_fine": "sonyc",
+    "read_predictions": "sonyc",
+    "write_predictions_csv": "sonyc",
+    "prediction_columns": "sonyc",
+    "Taxonomy": "sonyc",
+    "load_taxonomy": "sonyc",
+    "prepare_sonyc_ust": "sonyc",
+    # the generated corpus
+    "generate_corpus": "demo",
 }
 
 __all__ = sorted(_EXPORTS)

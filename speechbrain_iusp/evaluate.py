@@ -16,118 +16,19 @@ Authors
 """
 
 import argparse
-import csv
 import json
 import sys
-import warnings
 
 import numpy as np
 
-from speechbrain_iusp.metrics import (
+from speechbrain_iusp.sonyc.metrics import (
     evaluate_coarse,
     evaluate_fine,
     format_metrics,
 )
-from speechbrain_iusp.taxonomy import load_taxonomy, read_annotations
-
-
-def verified_targets(rows, split, taxonomy):
-    """Ground truth of one split: the ``annotator_id == 0`` rows.
-
-    Arguments
-    ---------
-    rows : list of dict
-        Output of :func:`speechbrain_iusp.taxonomy.read_annotations`.
-    split : str
-        ``validate`` or ``test`` (any split name of the file).
-    taxonomy : Taxonomy
-        The label set.
-
-    Returns
-    -------
-    dict
-        audio_filename -> (fine int array, coarse int array); a -1 (not
-        annotated) in a verified row counts as absent.
-
-    Example
-    -------
-    >>> from speechbrain_iusp.taxonomy import Taxonomy
-    >>> row = {"split": "validate", "audio_filename": "a.wav",
-    ...        "annotator_id": 0, "fine": np.zeros(29, int),
-    ...        "coarse": np.ones(8, int)}
-    >>> gt = verified_targets([row], "validate", Taxonomy())
-    >>> list(gt), int(gt["a.wav"][1].sum())
-    (['a.wav'], 8)
-    """
-    truth = {}
-    for row in rows:
-        if row["split"] != split or row["annotator_id"] != 0:
-            continue
-        name = row["audio_filename"]
-        if name in truth:
-            raise ValueError(
-                f"Clip '{name}' has more than one verified (annotator_id 0) "
-                f"row in split '{split}'"
-            )
-        fine = (row["fine"] == 1).astype(int)
-        coarse = (row["coarse"] == 1).astype(int)
-        truth[name] = (fine, coarse)
-    return truth
-
-
-def read_predictions(path, taxonomy):
-    """Read an official-format prediction CSV.
-
-    Arguments
-    ---------
-    path : str
-        The CSV (``audio_filename``, fine names, coarse names).
-    taxonomy : Taxonomy
-        The label set.
-
-    Returns
-    -------
-    names : list of str
-        Audio file names in file order.
-    fine : numpy.ndarray
-        [N, F] fine scores (missing columns are 0).
-    coarse : numpy.ndarray
-        [N, C] coarse scores (missing columns are 0).
-    """
-    with open(path, newline="") as fin:
-        reader = csv.DictReader(fin)
-        header = reader.fieldnames or []
-        if "audio_filename" not in header:
-            raise ValueError(
-                f"Prediction file '{path}' has no 'audio_filename' column"
-            )
-        records = list(reader)
-    names = [(rec["audio_filename"] or "").strip() for rec in records]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise ValueError(f"Prediction file '{path}' repeats clips: {dup}")
-
-    def block(labels):
-        out = np.zeros((len(records), len(labels)))
-        for j, lab in enumerate(labels):
-            if lab not in header:
-                warnings.warn(
-                    f"Prediction file '{path}' has no column '{lab}'; "
-                    "reading it as 0.",
-                    stacklevel=3,
-                )
-                continue
-            for i, rec in enumerate(records):
-                try:
-                    out[i, j] = float(rec[lab])
-                except (TypeError, ValueError) as err:
-                    raise ValueError(
-                        f"{path}, line {i + 2}: column '{lab}' holds "
-                        f"{rec[lab]!r}, expected a number"
-                    ) from err
-        return out
-
-    return names, block(taxonomy.fine_labels), block(taxonomy.coarse_labels)
+from speechbrain_iusp.sonyc.predictions import read_predictions
+from speechbrain_iusp.sonyc.targets import verified_targets
+from speechbrain_iusp.sonyc.taxonomy import load_taxonomy, read_annotations
 
 
 def evaluate_files(
@@ -155,8 +56,8 @@ def evaluate_files(
     Returns
     -------
     dict
-        As :func:`speechbrain_iusp.metrics.evaluate_coarse`, plus ``mode``,
-        ``split`` and ``n_clips``.
+        As :func:`speechbrain_iusp.sonyc.metrics.evaluate_coarse`, plus
+        ``mode``, ``split`` and ``n_clips``.
     """
     if mode not in ("coarse", "fine"):
         raise ValueError(f"mode must be 'coarse' or 'fine', not {mode!r}")

@@ -12,10 +12,12 @@ bootstrap confidence intervals over the test clips.
 
 To run this recipe, do the following:
 > python compare.py --sizes tiny small --seeds 1 2 3 --tune
-Arguments after ``--`` are passed to every train.py run, the teacher's
-included, e.g.
+Arguments after ``--`` are passed to every student run, e.g.
 > python compare.py -- --device cuda
-``--student_epochs N`` sets the epochs of the student runs only.
+The teacher is the one a student run of the recipe would train
+(``train.teacher_command``): it gets the run options among them
+(``--device``, ``--precision``, ``--debug`` ...), not hparams overrides.
+``--student_epochs N`` sets the epochs of the student runs.
 
 Authors
  * speechbrain-iusp developers 2026
@@ -36,10 +38,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import train
 
-from speechbrain_iusp.evaluate import read_predictions
-from speechbrain_iusp.metrics import evaluate_coarse
-from speechbrain_iusp.taxonomy import Taxonomy
+import speechbrain as sb
+
+from speechbrain_iusp.sonyc import Taxonomy, evaluate_coarse, read_predictions
 
 RECIPE_DIR = Path(__file__).resolve().parent
 TRAIN = RECIPE_DIR / "train.py"
@@ -96,8 +99,23 @@ def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
     cmd += [f"--output_root={output_root}"]
     cmd += [f"--{k}={v}" for k, v in overrides.items()]
     cmd += list(extra)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = log_dir / f"{name}_{seed}.log"
+    launch(cmd, log_dir / f"{name}_{seed}.log", threads)
+    return json.loads(metrics.read_text())
+
+
+def launch(cmd, log_file, threads=None):
+    """Run a command to its end, stopped with the runner (SIGTERM).
+
+    Arguments
+    ---------
+    cmd : list of str
+        The command.
+    log_file : Path
+        Where its stdout/stderr are kept.
+    threads : int or None
+        CPU threads (OMP_NUM_THREADS); None keeps the default.
+    """
+    log_file.parent.mkdir(parents=True, exist_ok=True)
     logger.info("running %s (log: %s)", " ".join(cmd[2:]), log_file)
     start = time.time()
     env = dict(os.environ)
@@ -106,7 +124,7 @@ def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
     with open(log_file, "w") as log:
         with _children_lock:
             if _stopping.is_set():
-                raise RuntimeError(f"stopped before {name} seed {seed}")
+                raise RuntimeError(f"stopped before {log_file.stem}")
             proc = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, env=env
             )
@@ -118,11 +136,39 @@ def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
                 _children.discard(proc)
     if proc.returncode != 0:
         raise RuntimeError(
-            f"train.py failed ({proc.returncode}) for {name} seed {seed}; "
-            f"see {log_file}"
+            f"{Path(cmd[1]).name} failed ({proc.returncode}); see {log_file}"
         )
     logger.info("done in %.0f s", time.time() - start)
-    return json.loads(metrics.read_text())
+
+
+def ensure_teacher(output_root, extra, log_dir):
+    """Train the students' teacher unless its run finished; its metrics.
+
+    The teacher and its command are those of the recipe's automatic teacher
+    step (:func:`train.teacher_command`), read from a student hparams file.
+
+    Arguments
+    ---------
+    output_root : Path
+        Root of all the runs of the comparison.
+    extra : list of str
+        Arguments forwarded to every student run.
+    log_dir : Path
+        Where the teacher run's output is kept.
+
+    Returns
+    -------
+    dict
+        The teacher run's metrics.json.
+    """
+    argv = ["hparams/kd.yaml", f"--output_root={output_root}", *extra]
+    hparams_file, _, overrides = sb.parse_arguments(argv)
+    _, hparams = train.load_hparams(hparams_file, overrides)
+    hparams["data_folder"] = train.resolve_data_folder(hparams)
+    if not train.teacher_ready(hparams):
+        launch(train.teacher_command(hparams, argv), log_dir / "teacher.log")
+    folder = Path(hparams["teacher_folder"])
+    return json.loads((folder / "metrics.json").read_text())
 
 
 def stop_on_sigterm():
@@ -468,13 +514,7 @@ def main(argv):
     log_dir = output_root / "logs"
     start = time.time()
 
-    teacher = run_train(
-        "hparams/teacher.yaml",
-        {"experiment_name": "teacher", "seed": 1234},
-        extra,
-        output_root,
-        log_dir,
-    )
+    teacher = ensure_teacher(output_root, extra, log_dir)
     chosen = tune(args, output_root, extra, log_dir) if args.tune else {}
     (output_root / "tuning.json").write_text(json.dumps(chosen, indent=2))
 

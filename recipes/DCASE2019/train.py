@@ -31,24 +31,21 @@ from pathlib import Path
 
 import torch
 from hyperpyyaml import load_hyperpyyaml
+from sonyc_ust_prepare import prepare_sonyc_ust
 
 import speechbrain as sb
 from speechbrain.utils.distributed import if_main_process, run_on_main
 
-from speechbrain_iusp import (
-    DistillationBrain,
+from speechbrain_iusp.demo import generate_corpus, read_corpus_info
+from speechbrain_iusp.distill import DistillationBrain, load_teacher
+from speechbrain_iusp.models import count_params_macs
+from speechbrain_iusp.sonyc import (
     Taxonomy,
-    count_params_macs,
-    load_teacher,
     prediction_columns,
     write_predictions_csv,
 )
-from speechbrain_iusp.demo_corpus import generate_corpus, read_corpus_info
-from speechbrain_iusp.evaluate import evaluate_files
 
 RECIPE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(RECIPE_DIR))
-from sonyc_ust_prepare import prepare_sonyc_ust  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -127,31 +124,89 @@ def dataio_prep(hparams, manifests, data_folder):
     return datasets
 
 
-def ensure_teacher(hparams, argv):
-    """Train the teacher with teacher.yaml when its checkpoint is missing."""
-    folder = Path(hparams["teacher_folder"])
-    save = folder / "save"
-    if save.is_dir() and any(p.name.startswith("CKPT") for p in save.iterdir()):
-        check_run_info(folder, hparams)
-        return
-    teacher_yaml = resolve_hparams_file(hparams["teacher_hparams_file"])
-    logger.warning(
-        "No teacher checkpoint in %s: training the teacher first with %s.",
-        save,
-        teacher_yaml,
-    )
+def load_hparams(hparams_file, overrides):
+    """Load a hparams file (relative to the cwd or to this recipe).
+
+    Arguments
+    ---------
+    hparams_file : str
+        E.g. ``hparams/iusp.yaml``.
+    overrides : str or dict
+        hyperpyyaml overrides, as returned by ``sb.parse_arguments``.
+
+    Returns
+    -------
+    hparams_file : str
+        The resolved path.
+    hparams : dict
+        The loaded hparams.
+    """
+    hparams_file = resolve_hparams_file(hparams_file)
+    with open(hparams_file) as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
+    return hparams_file, hparams
+
+
+def teacher_ready(hparams):
+    """True when the teacher run finished (it wrote its metrics.json)."""
+    return (Path(hparams["teacher_folder"]) / "metrics.json").is_file()
+
+
+def teacher_command(hparams, argv):
+    """The train.py command that trains (or resumes) this run's teacher.
+
+    The one definition of "the teacher of a student run": its hparams file,
+    seed and folder come from the student's hparams (``teacher_*`` keys),
+    and it shares the student's data and run options.
+
+    Arguments
+    ---------
+    hparams : dict
+        The student run's hparams (``data_folder`` already resolved).
+    argv : list of str
+        The student's command line; its run options are forwarded.
+
+    Returns
+    -------
+    list of str
+        The command.
+    """
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
-        teacher_yaml,
+        resolve_hparams_file(hparams["teacher_hparams_file"]),
         f"--data_folder={hparams['data_folder']}",
         f"--generated_corpus_folder={hparams['generated_corpus_folder']}",
-        f"--output_folder={folder}",
+        f"--output_root={hparams['output_root']}",
+        f"--output_folder={hparams['teacher_folder']}",
         f"--seed={hparams['teacher_seed']}",
     ]
-    cmd += forwarded_options(argv)
+    return cmd + forwarded_options(argv)
+
+
+def ensure_teacher(hparams, argv):
+    """Train the teacher with teacher.yaml unless its run has finished.
+
+    A teacher run that was interrupted is resumed from its last checkpoint
+    (by the same command), never used half-trained.
+
+    Arguments
+    ---------
+    hparams : dict
+        The student run's hparams.
+    argv : list of str
+        The student's command line (run options are forwarded).
+    """
+    if teacher_ready(hparams):
+        check_run_info(hparams["teacher_folder"], hparams)
+        return
+    logger.warning(
+        "No finished teacher run in %s: training the teacher first with %s.",
+        hparams["teacher_folder"],
+        hparams["teacher_hparams_file"],
+    )
     if if_main_process():
-        subprocess.run(cmd, check=True)
+        subprocess.run(teacher_command(hparams, argv), check=True)
     sb.utils.distributed.ddp_barrier()
 
 
@@ -191,42 +246,41 @@ def check_run_info(teacher_folder, hparams):
         )
 
 
-def write_reports(brain, hparams, datasets, data_folder, manifests):
-    """Evaluate the best checkpoint and write predictions and metrics."""
+def write_reports(brain, hparams, datasets, manifests):
+    """Evaluate the best checkpoint; write predictions and the metrics.
+
+    Each split is scored once, from the scores the Brain collected; the
+    prediction CSVs hold the same scores in the official format.
+    """
     taxonomy = Taxonomy()
     labels = prediction_columns(taxonomy)
     out = Path(hparams["output_folder"])
-    annotations = Path(data_folder) / "annotations.csv"
-    taxonomy_file = Path(data_folder) / "dcase-ust-taxonomy.yaml"
-    taxonomy_file = taxonomy_file if taxonomy_file.exists() else None
     report = {}
     for name in ("validate", "test"):
         if name not in datasets:
             continue
         brain.evaluate(
             datasets[name],
-            max_key="micro_auprc",
+            max_key=hparams["selection_key"],
             test_loader_kwargs=hparams["test_dataloader_options"],
         )
         stats = brain.last_metric_stats
         with open(manifests[name]) as fin:
             files = {k: v["audio_filename"] for k, v in json.load(fin).items()}
-        csv_path = out / f"predictions_{name}.csv"
         if if_main_process():
             write_predictions_csv(
-                csv_path,
+                out / f"predictions_{name}.csv",
                 [files[i] for i in stats.ids],
                 stats.scores,
                 labels,
                 taxonomy,
             )
         sb.utils.distributed.ddp_barrier()
-        report[name] = {
-            mode: evaluate_files(
-                csv_path, annotations, taxonomy_file, mode=mode, split=name
-            )
-            for mode in ("coarse", "fine")
-        }
+        report[name] = {}
+        for mode in ("coarse", "fine"):
+            result = stats.summarize(mode=mode)
+            result.update(mode=mode, split=name, n_clips=len(stats.ids))
+            report[name][mode] = result
     return report
 
 
@@ -234,11 +288,8 @@ def main(argv):
     """Run one experiment (teacher, baseline or distilled student)."""
     start = time.time()
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
-    hparams_file = resolve_hparams_file(hparams_file)
     sb.utils.distributed.ddp_init_group(run_opts)
-
-    with open(hparams_file) as fin:
-        hparams = load_hyperpyyaml(fin, overrides)
+    hparams_file, hparams = load_hparams(hparams_file, overrides)
 
     sb.create_experiment_directory(
         experiment_directory=hparams["output_folder"],
@@ -269,7 +320,11 @@ def main(argv):
     teacher = hparams.get("teacher")
     if teacher is not None:
         ensure_teacher(hparams, argv)
-        load_teacher(teacher, hparams["teacher_folder"] + "/save")
+        load_teacher(
+            teacher,
+            Path(hparams["teacher_folder"]) / "save",
+            max_key=hparams["selection_key"],
+        )
 
     if if_main_process():
         info = {
@@ -296,7 +351,7 @@ def main(argv):
         valid_loader_kwargs=hparams["test_dataloader_options"],
     )
 
-    report = write_reports(brain, hparams, datasets, data_folder, manifests)
+    report = write_reports(brain, hparams, datasets, manifests)
     clip = torch.zeros(1, 10 * hparams["sample_rate"])
     n_frames = hparams["compute_features"](clip).shape[1]
     size = count_params_macs(

@@ -14,18 +14,20 @@ import numpy as np
 import pytest
 import torch
 
-from speechbrain_iusp.metrics import (
+from speechbrain_iusp.sonyc.metrics import (
     AUPRCStats,
     _fine_counts,
     evaluate_coarse,
     evaluate_fine,
     sklearn_ap_micro,
-    write_predictions_csv,
 )
-from speechbrain_iusp.taxonomy import Taxonomy, annotation_columns
+from speechbrain_iusp.sonyc.predictions import write_predictions_csv
+from speechbrain_iusp.sonyc.taxonomy import Taxonomy, annotation_columns
 
 TAX = Taxonomy()
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
 
 
 # --------------------------------------------------------------------------

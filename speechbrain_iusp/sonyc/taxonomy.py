@@ -327,7 +327,7 @@ def read_annotations(path, taxonomy=None):
                 raise ValueError(
                     f"Annotations file '{path}' has no column '{col}'. "
                     "Expected the SONYC-UST annotations.csv layout (see "
-                    "speechbrain_iusp.taxonomy.annotation_columns)."
+                    "speechbrain_iusp.sonyc.taxonomy.annotation_columns)."
                 )
         for line, rec in enumerate(reader, start=2):
             presence = {}

@@ -32,7 +32,7 @@ from speechbrain_iusp.distill import (
     mixup,
     run_with_taps,
 )
-from speechbrain_iusp.losses import kd_loss
+from speechbrain_iusp.losses import KDLoss, kd_loss
 
 LOADER = {"batch_size": 8, "shuffle": True}
 
@@ -269,19 +269,26 @@ def test_wrong_tap_lists_valid_names(tmp_path, data):
         _fit(brain, data)
 
 
-def test_term_argument_dispatch():
+def test_term_calls_the_loss_student_first():
     teacher = torch.tensor([[5.0, -5.0]])
     student = torch.tensor([[0.0, 0.0]])
+    # a plain function is a term as it is, options as extra keys
     term = DistillTerm.from_config({"loss": kd_loss, "temperature": 1.0})
     expected = kd_loss(student_logits=student, teacher_logits=teacher)
-    assert torch.equal(term(teacher, student), expected)
-    assert not torch.equal(term(teacher, student), kd_loss(teacher, student))
+    assert torch.equal(term(student, teacher), expected)
+    assert not torch.equal(term(student, teacher), kd_loss(teacher, student))
+    # the registry name and the module give the same value
+    for loss in ("kd", KDLoss(temperature=1.0)):
+        same = DistillTerm.from_config({"loss": loss}).build()
+        assert torch.equal(same(student, teacher), expected)
 
     def bad(a, b):
         return (a - b).sum()
 
-    with pytest.raises(TypeError, match="which argument"):
+    with pytest.raises(TypeError, match=r"loss\(student, teacher, lengths"):
         DistillTerm.from_config({"loss": bad}).build()
+    with pytest.raises(TypeError, match="temperatur=..."):
+        DistillTerm.from_config({"loss": kd_loss, "temperatur": 2.0}).build()
     with pytest.raises(ValueError, match="constructor"):
         DistillTerm.from_config(
             {"loss": torch.nn.MSELoss(), "reduction": "sum"}
@@ -390,7 +397,9 @@ def test_load_teacher_from_run_folder_and_file(tmp_path, data):
         checkpointer=hp["checkpointer"],
     )
     _fit(brain, data)
-    teacher = load_teacher(make_teacher(seed=4), tmp_path / "save")
+    teacher = load_teacher(
+        make_teacher(seed=4), tmp_path / "save", max_key="micro_auprc"
+    )
     for k, v in trained.state_dict().items():
         assert torch.equal(teacher.state_dict()[k], v)
     assert not teacher.training

@@ -19,8 +19,9 @@ Length handling (the same rule at every tap):
 The relative length of a clip at a tap is therefore ``(n // P) / (T // P)``
 (``P`` the product of the time pools so far), i.e. the input relative length up
 to one frame of rounding. Losses that recompute ``round(lengths * T_tap)`` from
-the input relative lengths may count at most one extra frame at the end, which
-is all zeros in every tap (see :meth:`CRNN.tap_lengths` for the exact value).
+the input relative lengths can be one frame off either way: one padded (zero)
+frame too many, or the last valid frame left out (about 1 padded clip in 10 at
+the recipe's 251 input frames). :meth:`CRNN.tap_lengths` gives the exact value.
 
 Authors
  * speechbrain-iusp developers 2026
@@ -33,8 +34,9 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 # Size presets. All of them pool time by 4 over the first two blocks, so with
-# 64 log-mel bands at a 20 ms hop (501 frames per 10 s clip) every preset has
-# 125 frames at the ``rnn`` tap and IUSP needs no time alignment by default.
+# the recipe's features (64 log-mel bands at a 40 ms hop, 251 frames per 10 s
+# clip) every preset has 62 frames at the ``rnn`` tap and IUSP needs no time
+# alignment between them.
 PRESETS = {
     "teacher": {
         "conv_channels": (32, 64, 128, 256),
@@ -631,162 +633,3 @@ def crnn_preset(name, n_mels=64, n_classes=37, **overrides):
     kwargs = copy.deepcopy(PRESETS[name])
     kwargs.update(overrides)
     return CRNN(n_mels=n_mels, n_classes=n_classes, **kwargs)
-
-
-def _unwrap(model):
-    """Returns the module inside DDP/DataParallel wrappers."""
-    while hasattr(model, "module") and isinstance(model.module, nn.Module):
-        model = model.module
-    return model
-
-
-def count_params_macs(model, n_mels=64, n_frames=501):
-    """Counts trainable parameters and multiply-accumulates per clip.
-
-    The MACs are measured with forward hooks on one dummy clip of
-    ``n_frames`` x ``n_mels`` (batch of 1, eval mode, full length):
-
-    * ``Conv2d``: output elements x (in_channels / groups) x kernel area;
-    * ``Linear``: output elements x in_features;
-    * ``GRU``: per layer and direction, frames x 3 x (input x hidden +
-      hidden x hidden) (the gate matrix products; element-wise gate maths
-      and biases are not counted);
-    * attention pooling: the weighted sum over frames (frames x classes).
-
-    BatchNorm (foldable into the convolution at inference), activations,
-    pooling, softmax and dropout are not counted.
-
-    Arguments
-    ---------
-    model : torch.nn.Module
-        A :class:`CRNN` (or any module called as ``model(x, lengths,
-        return_hidden=True)``; other modules get ``model(x)`` and no taps).
-    n_mels : int
-        Number of mel bands of the dummy input.
-    n_frames : int
-        Frames of the dummy clip (501 = 10 s at a 20 ms hop).
-
-    Returns
-    -------
-    dict
-        ``params`` (trainable), ``macs`` (per clip), ``frames`` (tap ->
-        frames) and ``widths`` (tap -> features per frame).
-
-    Example
-    -------
-    >>> model = torch.nn.Sequential(torch.nn.Linear(4, 3))
-    >>> stats = count_params_macs(model, n_mels=4, n_frames=10)
-    >>> stats["params"], stats["macs"]
-    (15, 120)
-    """
-    model = _unwrap(model)
-    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    macs = [0]
-
-    def conv_hook(module, inputs, output):
-        """Counts a Conv2d call."""
-        kernel = module.kernel_size[0] * module.kernel_size[1]
-        per_out = module.in_channels // module.groups * kernel
-        macs[0] += output.numel() * per_out
-
-    def linear_hook(module, inputs, output):
-        """Counts a Linear call."""
-        macs[0] += output.numel() * module.in_features
-
-    def gru_hook(module, inputs, output):
-        """Counts a GRU call (all layers and directions)."""
-        seq = inputs[0]
-        if hasattr(seq, "batch_sizes"):
-            steps = int(seq.batch_sizes.sum())
-        else:
-            steps = seq.shape[0] * seq.shape[1]
-        dirs = 2 if module.bidirectional else 1
-        hid = module.hidden_size
-        for layer in range(module.num_layers):
-            in_size = module.input_size if layer == 0 else hid * dirs
-            macs[0] += steps * dirs * 3 * (in_size * hid + hid * hid)
-
-    def head_hook(module, inputs, output):
-        """Counts the attention-weighted sum over frames."""
-        if module.pool_type == "attention":
-            macs[0] += output[1].numel()
-
-    handles = []
-    for mod in model.modules():
-        if isinstance(mod, nn.Conv2d):
-            handles.append(mod.register_forward_hook(conv_hook))
-        elif isinstance(mod, nn.Linear):
-            handles.append(mod.register_forward_hook(linear_hook))
-        elif isinstance(mod, nn.GRU):
-            handles.append(mod.register_forward_hook(gru_hook))
-        elif isinstance(mod, TimePoolingHead):
-            handles.append(mod.register_forward_hook(head_hook))
-
-    was_training = model.training
-    model.eval()
-    frames, widths = {}, {}
-    try:
-        with torch.no_grad():
-            device = next(model.parameters()).device
-            x = torch.zeros(1, n_frames, n_mels, device=device)
-            if isinstance(model, CRNN):
-                lens = torch.ones(1, device=device)
-                _, hidden = model(x, lens, return_hidden=True)
-                for name, act in hidden.items():
-                    if act.dim() >= 3:
-                        frames[name] = act.shape[1]
-                        widths[name] = int(act[0, 0].numel())
-            else:
-                model(x)
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
-    return {
-        "params": params,
-        "macs": macs[0],
-        "frames": frames,
-        "widths": widths,
-    }
-
-
-def presets_table(n_mels=64, n_frames=501, n_classes=37, tap="rnn"):
-    """Renders the size presets as a Markdown table.
-
-    Arguments
-    ---------
-    n_mels : int
-        Mel bands of the input.
-    n_frames : int
-        Frames per clip (501 = 10 s at a 20 ms hop).
-    n_classes : int
-        Number of outputs.
-    tap : str
-        Tap whose frame count and width are reported.
-
-    Returns
-    -------
-    str
-        The Markdown table (one row per preset, smallest first).
-
-    Example
-    -------
-    >>> print(presets_table().splitlines()[0])
-    | Preset | Params | MMACs / 10 s clip | Frames at `rnn` | `rnn` width |
-    """
-    lines = [
-        f"| Preset | Params | MMACs / 10 s clip | Frames at `{tap}` "
-        f"| `{tap}` width |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    rows = []
-    for name in PRESETS:
-        model = crnn_preset(name, n_mels=n_mels, n_classes=n_classes)
-        stats = count_params_macs(model, n_mels, n_frames)
-        rows.append((stats["params"], name, stats))
-    for params, name, stats in sorted(rows, key=lambda r: r[0]):
-        lines.append(
-            f"| {name} | {params:,} | {stats['macs'] / 1e6:.1f} "
-            f"| {stats['frames'][tap]} | {stats['widths'][tap]} |"
-        )
-    return "\n".join(lines)

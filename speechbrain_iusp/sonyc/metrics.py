@@ -33,19 +33,18 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
-import csv
 import math
 
 import numpy as np
 
-from speechbrain_iusp.taxonomy import Taxonomy
+from speechbrain_iusp.sonyc.taxonomy import Taxonomy
 
 MIN_THRESHOLD = 0.01
 F1_THRESHOLD = 0.5
 _MU = 0.5
 
 
-def _to_numpy(x):
+def to_numpy(x):
     """Convert a torch tensor, list or array to a float64 numpy array."""
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
@@ -54,8 +53,8 @@ def _to_numpy(x):
 
 def _check_pair(y_true, y_score, n_cols, name):
     """Validate shapes and ranges; return (bool targets, float scores)."""
-    y_true = _to_numpy(y_true)
-    y_score = _to_numpy(y_score)
+    y_true = to_numpy(y_true)
+    y_score = to_numpy(y_score)
     if y_true.ndim != 2 or y_true.shape[1] != n_cols:
         raise ValueError(
             f"{name}: y_true must have shape [N, {n_cols}], got "
@@ -345,7 +344,7 @@ def sklearn_ap_micro(y_true, y_score):
 
     return float(
         average_precision_score(
-            _to_numpy(y_true), _to_numpy(y_score), average="micro"
+            to_numpy(y_true), to_numpy(y_score), average="micro"
         )
     )
 
@@ -408,8 +407,8 @@ class AUPRCStats:
         targets : torch.Tensor or numpy.ndarray
             [B, C] binary targets.
         """
-        scores = _to_numpy(scores)
-        targets = _to_numpy(targets)
+        scores = to_numpy(scores)
+        targets = to_numpy(targets)
         width = len(self.labels)
         if scores.ndim != 2 or scores.shape[1] != width:
             raise ValueError(
@@ -480,101 +479,6 @@ class AUPRCStats:
         if field is not None:
             return result[field]
         return result
-
-    def write_predictions(self, path, audio_filenames=None):
-        """Write the stored scores with :func:`write_predictions_csv`.
-
-        Arguments
-        ---------
-        path : str
-            Output CSV path.
-        audio_filenames : list of str or None
-            Default: ``<id>.wav`` for every stored id.
-        """
-        if audio_filenames is None:
-            audio_filenames = [f"{utt}.wav" for utt in self._ids]
-        write_predictions_csv(
-            path, audio_filenames, self.scores, self.labels, self.taxonomy
-        )
-
-
-def prediction_columns(taxonomy=None):
-    """Official prediction CSV header (without ``audio_filename``).
-
-    Arguments
-    ---------
-    taxonomy : Taxonomy or None
-        Default: the v1 taxonomy.
-
-    Returns
-    -------
-    list of str
-        The fine names (X tags included) then the coarse names.
-
-    Example
-    -------
-    >>> cols = prediction_columns()
-    >>> len(cols), cols[0], cols[-1]
-    (37, '1-1_small-sounding-engine', '8_dog')
-    """
-    tax = taxonomy or Taxonomy()
-    return tax.fine_labels + tax.coarse_labels
-
-
-def write_predictions_csv(path, audio_filenames, scores, labels, taxonomy=None):
-    """Write predictions in the official DCASE 2019 Task 5 CSV format.
-
-    Header ``audio_filename``, the fine names (X tags included), then the
-    coarse names, without the ``_presence`` suffix. Columns absent from
-    ``labels`` are written as 0; scores are clipped to [0, 1] and written
-    with full float precision.
-
-    Arguments
-    ---------
-    path : str
-        Output CSV path.
-    audio_filenames : list of str
-        One file name (e.g. ``00_000066.wav``) per row.
-    scores : array-like
-        [N, len(labels)] probabilities.
-    labels : list of str
-        Column names of ``scores``.
-    taxonomy : Taxonomy or None
-        Default: the v1 taxonomy.
-
-    Example
-    -------
-    >>> import os
-    >>> p = os.path.join(getfixture("tmpdir"), "pred.csv")
-    >>> labs = ["1_engine", "8_dog"]
-    >>> write_predictions_csv(p, ["a.wav"], [[0.25, 1.5]], labs)
-    >>> header, row = open(p).read().splitlines()
-    >>> header.split(",")[:2], row.split(",")[-8], row.split(",")[-1]
-    (['audio_filename', '1-1_small-sounding-engine'], '0.25', '1.0')
-    """
-    columns = prediction_columns(taxonomy)
-    scores = _to_numpy(scores)
-    labels = list(labels)
-    if scores.ndim != 2 or scores.shape != (len(audio_filenames), len(labels)):
-        raise ValueError(
-            f"scores must be [{len(audio_filenames)}, {len(labels)}], got "
-            f"{list(scores.shape)}"
-        )
-    if not np.all(np.isfinite(scores)):
-        raise ValueError("scores contain NaN or inf")
-    unknown = [lab for lab in labels if lab not in columns]
-    if unknown:
-        raise ValueError(f"labels not in the taxonomy: {unknown}")
-    if len(set(audio_filenames)) != len(audio_filenames):
-        raise ValueError("audio_filenames contain duplicates")
-    scores = np.clip(scores, 0.0, 1.0)
-    src = [labels.index(c) if c in labels else -1 for c in columns]
-    with open(path, "w", newline="") as fout:
-        writer = csv.writer(fout)
-        writer.writerow(["audio_filename"] + columns)
-        for name, row in zip(audio_filenames, scores, strict=True):
-            values = [repr(float(row[i])) if i >= 0 else "0" for i in src]
-            writer.writerow([name] + values)
 
 
 def format_metrics(result, mode="coarse"):

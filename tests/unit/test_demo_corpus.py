@@ -16,16 +16,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from speechbrain_iusp import demo_corpus as dc
-from speechbrain_iusp.taxonomy import AUDIO_DIRS, Taxonomy, annotation_columns
-
-sys.path.insert(
-    0,
-    os.path.join(
-        os.path.dirname(os.path.dirname(__file__)), "recipes", "DCASE2019"
-    ),
+from speechbrain_iusp.demo import corpus as dc
+from speechbrain_iusp.sonyc.prepare import prepare_sonyc_ust
+from speechbrain_iusp.sonyc.taxonomy import (
+    AUDIO_DIRS,
+    Taxonomy,
+    annotation_columns,
 )
-from sonyc_ust_prepare import prepare_sonyc_ust  # noqa: E402
 
 SEED = 11
 TAX = Taxonomy()
@@ -174,7 +171,7 @@ def test_annotation_rows(corpus):
 
 def test_train_label_noise_and_uncertain_truth():
     """Volunteers disagree; validate truth uses X tags (default size plan)."""
-    tax, labels, mix = TAX, dc.LabelConfig(), dc.sounds.MixConfig()
+    tax, labels, mix = TAX, dc.LabelConfig(), dc.scene.MixConfig()
     disagree = x_truth = 0
     for i in range(200):
         rng, _, lab_rng = dc._clip_rngs(SEED, 1, i)
@@ -218,7 +215,7 @@ def test_cli_same_seed_byte_identical(small_other_seed, tmp_path):
     cmd = [
         sys.executable,
         "-m",
-        "speechbrain_iusp.demo_corpus",
+        "speechbrain_iusp.demo",
         str(out),
         "--size",
         "tiny",
@@ -231,7 +228,7 @@ def test_cli_same_seed_byte_identical(small_other_seed, tmp_path):
         "--workers",
         "2",
     ]
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
         cmd, cwd=root, capture_output=True, text=True, timeout=120
     )
@@ -251,7 +248,7 @@ def test_cli_same_seed_byte_identical(small_other_seed, tmp_path):
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me\n")
     bad = subprocess.run(
-        [sys.executable, "-m", "speechbrain_iusp.demo_corpus", str(foreign)],
+        [sys.executable, "-m", "speechbrain_iusp.demo", str(foreign)],
         cwd=root,
         capture_output=True,
         text=True,

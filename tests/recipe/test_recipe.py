@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from speechbrain_iusp.demo_corpus import generate_corpus
+from speechbrain_iusp.demo import generate_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "DCASE2019"
 TRAIN = RECIPE / "train.py"
 HPARAMS = ["teacher", "baseline", "kd", "sp", "iusp"]

@@ -8,21 +8,13 @@ import csv
 import json
 import logging
 import os
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from speechbrain_iusp.taxonomy import Taxonomy, annotation_columns
-
-sys.path.insert(
-    0,
-    os.path.join(
-        os.path.dirname(os.path.dirname(__file__)), "recipes", "DCASE2019"
-    ),
-)
-from sonyc_ust_prepare import prepare_sonyc_ust  # noqa: E402
+from speechbrain_iusp.sonyc.prepare import prepare_sonyc_ust
+from speechbrain_iusp.sonyc.taxonomy import Taxonomy, annotation_columns
 
 TAX = Taxonomy()
 FINE, COARSE = TAX.fine_labels, TAX.coarse_labels

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from speechbrain_iusp.download import (
+from speechbrain_iusp.sonyc.download import (
     ChecksumError,
     download_file,
     extract_archive,

@@ -13,20 +13,17 @@ import os
 import sys
 
 import torch
-
-import speechbrain as sb
-from speechbrain.utils.distributed import ddp_init_group, if_main_process
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from distill_toy import (  # noqa: E402
+from distill_toy import (
     make_dataset,
     make_hparams,
     make_student,
     make_teacher,
 )
 
-from speechbrain_iusp.distill import DistillationBrain  # noqa: E402
+import speechbrain as sb
+from speechbrain.utils.distributed import ddp_init_group, if_main_process
+
+from speechbrain_iusp.distill import DistillationBrain
 
 
 class LogitsOnly(torch.nn.Module):

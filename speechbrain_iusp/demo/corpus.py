@@ -14,16 +14,16 @@ confusions within a coarse class, use of the X tag) and no verified row;
 validate and test clips carry one verified row (``annotator_id`` 0, the
 generator's truth, with the X tag where the truth is deliberately uncertain)
 and a few volunteer rows. Every coarse class appears in every split of at
-least 8 clips. The audio comes from :mod:`speechbrain_iusp.sounds`.
+least 8 clips. The audio comes from :mod:`speechbrain_iusp.demo.scene`.
 
 Each clip is generated from its own seed, derived from ``(seed, split,
 index)``, so the files are byte-identical for a seed whatever the number of
 workers. Column names, split names and audio folders come from
-:mod:`speechbrain_iusp.taxonomy`.
+:mod:`speechbrain_iusp.sonyc.taxonomy`.
 
 Command line::
 
-    python -m speechbrain_iusp.demo_corpus data/demo --size default --seed 2019
+    python -m speechbrain_iusp.demo data/demo --size default --seed 2019
 
 Authors
  * speechbrain-iusp developers 2026
@@ -44,8 +44,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from speechbrain_iusp import sounds
-from speechbrain_iusp.taxonomy import (
+from speechbrain_iusp.demo import scene
+from speechbrain_iusp.sonyc.taxonomy import (
     AUDIO_DIRS,
     Taxonomy,
     annotation_columns,
@@ -54,6 +54,8 @@ from speechbrain_iusp.taxonomy import (
 
 logger = logging.getLogger(__name__)
 
+# The generator's name in corpus_info.json (its module's first name): kept
+# so that corpora made before the package layout changed are still reused.
 GENERATOR = "speechbrain_iusp.demo_corpus"
 GENERATOR_VERSION = "1.1"
 INFO_FILE = "corpus_info.json"
@@ -171,7 +173,7 @@ def model_for(fine_label):
     Returns
     -------
     str
-        A key of ``sounds.SOUND_MODELS``.
+        A key of ``scene.SOUND_MODELS``.
 
     Example
     -------
@@ -179,10 +181,10 @@ def model_for(fine_label):
     ('jackhammer', 'talking')
     """
     code = _fine_code(fine_label)
-    if code in sounds.FINE_CODE_MODELS:
-        return sounds.FINE_CODE_MODELS[code]
+    if code in scene.FINE_CODE_MODELS:
+        return scene.FINE_CODE_MODELS[code]
     coarse = code.split("-", 1)[0]
-    for key, name in sounds.FINE_CODE_MODELS.items():
+    for key, name in scene.FINE_CODE_MODELS.items():
         if key.split("-", 1)[0] == coarse:
             return name
     raise KeyError(f"No sound model for fine tag '{fine_label}'")
@@ -216,9 +218,9 @@ def _plan_events(rng, forced, tax, labels, mix):
         x_tag = tax.x_label(coarse[c])
         uncertain = x_tag is not None and rng.random() < labels.p_uncertain
         if rng.random() < mix.full_length_prob:
-            dur = sounds.CLIP_SECONDS
+            dur = scene.CLIP_SECONDS
         else:
-            dur = rng.uniform(mix.min_event_s, sounds.CLIP_SECONDS)
+            dur = rng.uniform(mix.min_event_s, scene.CLIP_SECONDS)
         snr = rng.uniform(*mix.snr_db) - (rng.uniform(0, 6) if uncertain else 0)
         events.append(
             {
@@ -227,7 +229,7 @@ def _plan_events(rng, forced, tax, labels, mix):
                 "label": x_tag if uncertain else fine,
                 "uncertain": bool(uncertain),
                 "model": model_for(fine),
-                "onset": float(rng.uniform(0, sounds.CLIP_SECONDS - dur)),
+                "onset": float(rng.uniform(0, scene.CLIP_SECONDS - dur)),
                 "duration": float(dur),
                 "snr_db": float(snr),
                 "proximity": "near" if snr >= labels.near_snr_db else "far",
@@ -315,11 +317,11 @@ def _make_clip(job):
         perm = np.random.default_rng([int(seed), s_idx, 10**6])
         forced = int(perm.permutation(n_coarse)[index])
     events = _plan_events(plan_rng, forced, tax, labels, mix)
-    audio, distractors = sounds.render_scene(audio_rng, events, mix)
+    audio, distractors = scene.render_scene(audio_rng, events, mix)
     pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype(np.int16)
     filename = _audio_filename(s_idx, index)
     path = Path(out_dir) / AUDIO_DIRS[split] / filename
-    sf.write(str(path), pcm, sounds.SAMPLE_RATE, subtype="PCM_16")
+    sf.write(str(path), pcm, scene.SAMPLE_RATE, subtype="PCM_16")
 
     offset = sum(_SENSORS_PER_SPLIT[:s_idx])
     n_sensors = _SENSORS_PER_SPLIT[min(s_idx, len(_SENSORS_PER_SPLIT) - 1)]
@@ -372,8 +374,8 @@ def _request(seed, clips, mix, labels, tax):
         "version": GENERATOR_VERSION,
         "seed": int(seed),
         "clips": dict(clips),
-        "sample_rate": sounds.SAMPLE_RATE,
-        "clip_seconds": sounds.CLIP_SECONDS,
+        "sample_rate": scene.SAMPLE_RATE,
+        "clip_seconds": scene.CLIP_SECONDS,
         "audio_dirs": dict(AUDIO_DIRS),
         "columns": annotation_columns(tax),
         "mix": asdict(mix),
@@ -494,7 +496,7 @@ def generate_corpus(
     workers : int or None
         Worker processes; defaults to the CPU count. Output does not depend
         on it.
-    mix : sounds.MixConfig or None
+    mix : scene.MixConfig or None
         Audio difficulty knobs (SNR range, distractors, levels).
     labels : LabelConfig or None
         Scene and label-noise knobs.
@@ -520,7 +522,7 @@ def generate_corpus(
     ['annotations.csv', 'audio-eval', 'corpus_info.json',
      'dcase-ust-taxonomy.yaml', 'train', 'validate']
     """
-    mix = mix or sounds.MixConfig()
+    mix = mix or scene.MixConfig()
     labels = labels or LabelConfig()
     tax = taxonomy or Taxonomy()
     if abs(sum(labels.events_per_clip) - 1.0) > 1e-6:
@@ -630,7 +632,7 @@ def _counts(results, tax, clips):
 
 
 def main(argv=None):
-    """Command-line entry: ``python -m speechbrain_iusp.demo_corpus OUT``.
+    """Command-line entry: ``python -m speechbrain_iusp.demo OUT``.
 
     Arguments
     ---------
@@ -650,7 +652,7 @@ def main(argv=None):
     2
     """
     parser = argparse.ArgumentParser(
-        prog="python -m speechbrain_iusp.demo_corpus",
+        prog="python -m speechbrain_iusp.demo",
         description="Generate a SONYC-UST-layout urban sound tagging corpus.",
     )
     parser.add_argument("out_dir", help="corpus folder (new, empty or ours)")
@@ -669,13 +671,13 @@ def main(argv=None):
         nargs=2,
         type=float,
         metavar=("LOW", "HIGH"),
-        default=sounds.MixConfig.snr_db,
+        default=scene.MixConfig.snr_db,
         help="event SNR range in dB (default: %(default)s)",
     )
     parser.add_argument(
         "--distractor-rate",
         type=float,
-        default=sounds.MixConfig.distractor_rate,
+        default=scene.MixConfig.distractor_rate,
         help="mean unlabelled distractors per clip (default: %(default)s)",
     )
     parser.add_argument(
@@ -683,7 +685,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    mix = sounds.MixConfig(
+    mix = scene.MixConfig(
         snr_db=tuple(args.snr_db), distractor_rate=args.distractor_rate
     )
     clips = args.clips or (None, None, None)
@@ -713,6 +715,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from speechbrain_iusp.demo_corpus import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

@@ -17,9 +17,9 @@ from speechbrain.utils.checkpoints import Checkpointer
 from speechbrain.utils.epoch_loop import EpochCounter
 from speechbrain.utils.train_logger import FileTrainLogger
 
-from speechbrain_iusp.metrics import AUPRCStats
 from speechbrain_iusp.models import CRNN
-from speechbrain_iusp.taxonomy import Taxonomy
+from speechbrain_iusp.sonyc.metrics import AUPRCStats
+from speechbrain_iusp.sonyc.taxonomy import Taxonomy
 
 N_MELS = 16
 N_CLASSES = 8
@@ -129,6 +129,9 @@ def make_hparams(out_dir, model, epochs=2, lr=0.01, **extra):
         "epoch_counter": counter,
         "train_logger": FileTrainLogger(f"{out_dir}/train_log.txt"),
         "metric_stats": functools.partial(AUPRCStats, Taxonomy().coarse_labels),
+        "metric_mode": "coarse",
+        "selection_key": "micro_auprc",
+        "logged_metrics": ["micro_auprc", "macro_auprc", "micro_f1"],
         "modules": {"model": model},
         "opt_class": functools.partial(torch.optim.Adam, lr=lr),
         "checkpointer": Checkpointer(

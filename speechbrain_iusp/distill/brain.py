@@ -1,0 +1,595 @@
+"""A SpeechBrain Brain for audio taggers with optional knowledge distillation.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import logging
+from types import SimpleNamespace
+
+import torch
+
+import speechbrain as sb
+from speechbrain.nnet.schedulers import NewBobScheduler, update_learning_rate
+from speechbrain.utils.distributed import if_main_process, run_on_main
+
+from speechbrain_iusp.distill.checkpoints import discard_incomplete_checkpoints
+from speechbrain_iusp.distill.mixup import mixup
+from speechbrain_iusp.distill.taps import LOGITS, run_with_taps
+from speechbrain_iusp.distill.teacher import TeacherCache, teacher_fingerprint
+from speechbrain_iusp.distill.terms import DistillTerm
+from speechbrain_iusp.losses import tagging_bce_loss
+
+logger = logging.getLogger(__name__)
+
+# hparams the Brain reads, with their defaults (see the class docstring).
+_SETTINGS = {
+    "normalize": None,
+    "augment": None,
+    "mixup_alpha": 0.0,
+    "teacher": None,
+    "distill_terms": None,
+    "task_loss": tagging_bce_loss,
+    "metric_stats": None,
+    "metric_mode": None,
+    "selection_key": None,
+    "logged_metrics": None,
+    "lr_annealing": None,
+    "train_logger": None,
+    "epoch_counter": None,
+    "teacher_cache": False,
+}
+
+
+class DistillationBrain(sb.Brain):
+    """Tagger Brain with an optional frozen teacher and distillation terms.
+
+    The trained model is ``modules["model"]`` (the teacher itself when
+    training a teacher, a student otherwise); the objective is
+    ``task_loss + sum(weight * term)``. Without a teacher and terms it is a
+    plain tagger.
+
+    The teacher lives outside ``modules`` (SpeechBrain's frozen-model
+    pattern): it is never optimised, never wrapped in DDP, never part of the
+    checkpoints, always in eval mode and always run under
+    ``torch.no_grad()``.
+
+    Overridden methods, and why:
+
+    * ``compute_forward`` / ``compute_objectives``: features, model, teacher
+      taps; task loss plus the weighted terms. SpeechBrain's ``fit_batch``
+      and ``evaluate_batch`` are kept, so AMP (``--precision``), gradient
+      accumulation, resuming and DDP work as in any recipe;
+    * ``on_stage_start`` / ``on_stage_end``: term averages, metrics,
+      logging, learning-rate annealing, checkpoints (one helper per stage);
+    * ``on_fit_start`` / ``on_evaluate_start``: set aside half-written
+      checkpoints of a killed run before resuming, then move, freeze and
+      fingerprint the teacher;
+    * ``fit``: records whether a validation set is given (without one the
+      TRAIN stage saves the checkpoints);
+    * ``_wrap_distributed`` (a private SpeechBrain method): on CPU (gloo) it
+      wraps in DDP without SyncBatchNorm, which PyTorch refuses for CPU
+      modules; GPU runs keep SpeechBrain's wrapping.
+
+    Batch contract: ``batch.id``, ``batch.sig`` (waveforms, relative
+    lengths), ``batch.targets`` (``[B, C]``) and optionally
+    ``batch.target_weight`` (``[B, C]`` element-wise task-loss weight, e.g.
+    the SONYC-UST mask of fine tags under an "X" tag).
+
+    hparams read once at construction (``*`` = required):
+
+    * ``compute_features*``: ``wavs -> feats [B, T, F]`` (e.g. ``Fbank``);
+    * ``normalize``: ``(feats, lens) -> feats``, a stateless normalisation
+      (a global one that keeps updating would invalidate the teacher cache);
+    * ``augment``: ``(feats, lens) -> (feats, lens)``, train only, before
+      both models; if it grows the batch, labels are replicated with its
+      ``replicate_labels``;
+    * ``mixup_alpha``: train only, :func:`mixup` after ``augment``; 0 = off;
+    * ``teacher``: the frozen teacher module (or ``teacher=`` here);
+    * ``distill_terms``: list of :class:`DistillTerm` dicts;
+    * ``task_loss``: ``(logits, targets, weight=None) -> loss`` (default
+      :func:`speechbrain_iusp.losses.tagging_bce_loss`);
+    * ``metric_stats``: factory of a stage accumulator for VALID / TEST
+      (``append(ids, scores, targets)``, ``summarize(**kw) -> dict``), with
+      ``metric_mode`` passed to ``summarize(mode=...)`` when set;
+    * ``selection_key``: summary key to maximise when keeping checkpoints
+      (also fed to ``NewBobScheduler`` and the epoch counter as
+      ``1 - value``); without it the lowest validation loss is kept;
+    * ``logged_metrics``: summary keys logged (x100) per stage (default:
+      the selection key);
+    * ``lr_annealing``: ``NewBobScheduler`` or an epoch-based scheduler;
+    * ``train_logger``, ``epoch_counter``;
+    * ``teacher_cache``: ``True`` / ``False`` or a :class:`TeacherCache`.
+
+    Logged per stage (averages over the stage's batches): ``loss`` (the
+    total), ``task`` and one entry per term name (unweighted). After TEST the
+    summary and the metric object are on ``self.last_stats`` /
+    ``self.last_metric_stats``; ``self.stage_terms`` holds the last stage's
+    term averages.
+
+    Arguments
+    ---------
+    modules : dict
+        Must contain ``model``; must not contain the teacher.
+    opt_class : callable
+        Optimiser factory.
+    hparams : dict
+        See above.
+    run_opts : dict
+        SpeechBrain run options.
+    checkpointer : Checkpointer
+        Its recoverables must not contain the teacher.
+    teacher : torch.nn.Module, optional
+        Overrides ``hparams["teacher"]``.
+
+    Example
+    -------
+    >>> from speechbrain.dataio.batch import PaddedBatch
+    >>> model = torch.nn.Linear(8, 3)
+    >>> brain = DistillationBrain(
+    ...     modules={"model": model},
+    ...     opt_class=lambda p: torch.optim.SGD(p, lr=0.1),
+    ...     hparams={"compute_features": lambda w: w},
+    ...     run_opts={"device": "cpu"},
+    ... )
+    >>> batch = PaddedBatch([
+    ...     {"id": "a", "sig": torch.randn(8), "targets": torch.ones(3)}
+    ... ])
+    >>> out = brain.compute_forward(batch, sb.Stage.TRAIN)
+    >>> out["logits"].shape
+    torch.Size([1, 3])
+    >>> brain.compute_objectives(out, batch, sb.Stage.TRAIN).shape
+    torch.Size([])
+    """
+
+    def __init__(
+        self,
+        modules=None,
+        opt_class=None,
+        hparams=None,
+        run_opts=None,
+        checkpointer=None,
+        teacher=None,
+    ):
+        super().__init__(modules, opt_class, hparams, run_opts, checkpointer)
+        if "model" not in self.modules:
+            raise ValueError('DistillationBrain needs modules["model"]')
+        cfg = SimpleNamespace(
+            **{k: getattr(self.hparams, k, v) for k, v in _SETTINGS.items()}
+        )
+        cfg.mixup_alpha = float(cfg.mixup_alpha or 0.0)
+        cfg.logged_metrics = list(
+            cfg.logged_metrics
+            or ([cfg.selection_key] if cfg.selection_key else [])
+        )
+        self.cfg = cfg
+        self.teacher = teacher if teacher is not None else cfg.teacher
+        self.terms = [
+            DistillTerm.from_config(t).build() for t in cfg.distill_terms or []
+        ]
+        names = [t.name for t in self.terms]
+        if len(set(names)) != len(names) or {"task", "loss"} & set(names):
+            raise ValueError(
+                f"distill term names must be unique and not 'task'/'loss': "
+                f"{names}"
+            )
+        if self.terms and self.teacher is None:
+            raise ValueError(
+                "distill_terms are set but there is no teacher: set "
+                "hparams['teacher'] or pass teacher= to the Brain"
+            )
+        if self.teacher is not None:
+            self._check_teacher_outside()
+            self.teacher.eval()
+            self.teacher.requires_grad_(False)
+            if not self.terms:
+                logger.warning("A teacher was given without distill_terms.")
+        self.teacher_taps = sorted({t.teacher_tap for t in self.terms})
+        self.student_taps = sorted({t.student_tap for t in self.terms})
+        self.cache = self._make_cache()
+        self.metric_stats = None
+        self.last_stats = None
+        self.last_metric_stats = None
+        self.stage_terms = {}
+        self.train_stats = None
+        self._term_sums = {}
+        self._term_count = 0
+        self._has_valid = True
+
+    # ---------------------------------------------------------------- setup
+    @property
+    def input_varies(self):
+        """True when the training input changes from epoch to epoch."""
+        return self.cfg.augment is not None or self.cfg.mixup_alpha > 0
+
+    def _check_teacher_outside(self):
+        """Errors if the teacher is inside modules or the checkpointer."""
+        teacher_params = {id(p) for p in self.teacher.parameters()}
+        for name, module in self.modules.items():
+            if any(id(p) in teacher_params for p in module.parameters()):
+                raise ValueError(
+                    f"the teacher shares parameters with modules[{name!r}]: "
+                    "keep the teacher out of `modules` (it would be trained "
+                    "and saved)"
+                )
+        if self.checkpointer is not None:
+            for name, obj in self.checkpointer.recoverables.items():
+                if obj is self.teacher or (
+                    isinstance(obj, torch.nn.Module)
+                    and any(id(p) in teacher_params for p in obj.parameters())
+                ):
+                    raise ValueError(
+                        f"the checkpointer recoverable {name!r} holds the "
+                        "teacher: remove it, the student's checkpoints must "
+                        "not contain the teacher"
+                    )
+
+    def _make_cache(self):
+        """Builds the TeacherCache from ``hparams.teacher_cache``."""
+        setting = self.cfg.teacher_cache
+        if not setting or self.teacher is None or not self.terms:
+            return None
+        if self.input_varies:
+            logger.warning(
+                "teacher_cache is disabled: with augmentation or mixup the "
+                "teacher's input changes every epoch"
+            )
+            return None
+        if isinstance(setting, TeacherCache):
+            return setting
+        return TeacherCache()
+
+    def _prepare_teacher(self):
+        """Moves the teacher to the device, freezes it, binds the cache."""
+        if self.teacher is None:
+            return
+        self.teacher.to(self.device)
+        self.teacher.eval()
+        self.teacher.requires_grad_(False)
+        if self.cache is not None:
+            taps = [LOGITS] + self.teacher_taps
+            self.cache.bind(teacher_fingerprint(self.teacher, taps))
+
+    def fit(self, epoch_counter, train_set, valid_set=None, *args, **kwargs):
+        """Runs ``sb.Brain.fit``; remembers whether there is a valid set.
+
+        Arguments
+        ---------
+        epoch_counter : iterable
+            Epoch counter.
+        train_set : Dataset or DataLoader
+            Training data.
+        valid_set : Dataset or DataLoader, optional
+            Validation data.
+        *args
+            Passed to ``sb.Brain.fit``.
+        **kwargs
+            Passed to ``sb.Brain.fit``.
+        """
+        self._has_valid = valid_set is not None
+        return super().fit(epoch_counter, train_set, valid_set, *args, **kwargs)
+
+    def _wrap_distributed(self):
+        """DDP-wraps the trainable modules; on CPU without SyncBatchNorm."""
+        if not (self.distributed_launch and self.device_type == "cpu"):
+            return super()._wrap_distributed()
+        for name, module in self.modules.items():
+            if any(p.requires_grad for p in module.parameters()):
+                self.modules[name] = torch.nn.parallel.DistributedDataParallel(
+                    module,
+                    device_ids=None,
+                    find_unused_parameters=self.find_unused_parameters,
+                )
+
+    def _discard_incomplete_checkpoints(self):
+        """Sets aside half-written checkpoints (main process), if any."""
+        if self.checkpointer is not None:
+            run_on_main(
+                discard_incomplete_checkpoints, args=[self.checkpointer]
+            )
+
+    def on_fit_start(self):
+        """Sets aside half-written checkpoints, default start, teacher."""
+        self._discard_incomplete_checkpoints()
+        super().on_fit_start()
+        if self.teacher is not None:
+            self._check_teacher_outside()
+        self._prepare_teacher()
+
+    def on_evaluate_start(self, max_key=None, min_key=None):
+        """Loads the best checkpoint, then prepares the teacher.
+
+        Arguments
+        ---------
+        max_key : str, optional
+            Checkpoint meta key to maximise.
+        min_key : str, optional
+            Checkpoint meta key to minimise.
+        """
+        self._discard_incomplete_checkpoints()
+        super().on_evaluate_start(max_key=max_key, min_key=min_key)
+        self._prepare_teacher()
+
+    # -------------------------------------------------------------- forward
+    def _teacher_outputs(self, batch, feats, lens, stage):
+        """Teacher taps for the batch, live or from the cache."""
+        ids = list(batch.id)
+        use_cache = self.cache is not None and not (
+            stage == sb.Stage.TRAIN and self.input_varies
+        )
+        if use_cache and self.cache.has_all(ids):
+            self.cache.hits += len(ids)
+            return self.cache.fetch(ids, self.device)
+        self.teacher.eval()
+        with torch.no_grad():
+            _, acts = run_with_taps(
+                self.teacher, feats, lens, self.teacher_taps
+            )
+        acts = {k: v.detach() for k, v in acts.items()}
+        if use_cache:
+            self.cache.misses += len(ids)
+            self.cache.store(ids, acts, lens)
+        return acts
+
+    def compute_forward(self, batch, stage):
+        """Features (+ normalisation, + train augmentation), model, teacher.
+
+        Arguments
+        ---------
+        batch : PaddedBatch
+            See the batch contract in the class docstring.
+        stage : sb.Stage
+            The stage.
+
+        Returns
+        -------
+        dict
+            ``logits``, ``student`` (tap -> activation), ``teacher``
+            (tap -> activation, or None), ``lengths``, ``targets``,
+            ``target_weight`` (the last two replicated if augmentation grew
+            the batch).
+        """
+        cfg = self.cfg
+        batch = batch.to(self.device)
+        wavs, lens = batch.sig
+        targets = _data(batch.targets)
+        weight = _data(_get(batch, "target_weight"))
+
+        feats = self.hparams.compute_features(wavs)
+        if cfg.normalize is not None:
+            feats = cfg.normalize(feats, lens)
+        if stage == sb.Stage.TRAIN and cfg.augment is not None:
+            n_before = feats.shape[0]
+            feats, lens = cfg.augment(feats, lens)
+            if feats.shape[0] != n_before:
+                if not hasattr(cfg.augment, "replicate_labels"):
+                    raise ValueError(
+                        "augment changed the batch size but has no "
+                        "replicate_labels() to replicate the targets"
+                    )
+                targets = cfg.augment.replicate_labels(targets)
+                if weight is not None:
+                    weight = cfg.augment.replicate_labels(weight)
+        if stage == sb.Stage.TRAIN and cfg.mixup_alpha > 0:
+            feats, lens, targets, weight = mixup(
+                feats, lens, targets, weight, cfg.mixup_alpha
+            )
+
+        logits, student = run_with_taps(
+            self.modules.model, feats, lens, self.student_taps
+        )
+        teacher = None
+        if self.teacher is not None and self.terms:
+            teacher = self._teacher_outputs(batch, feats, lens, stage)
+        return {
+            "logits": logits,
+            "student": student,
+            "teacher": teacher,
+            "lengths": lens,
+            "targets": targets,
+            "target_weight": weight,
+        }
+
+    def compute_objectives(self, predictions, batch, stage):
+        """Task loss + weighted distillation terms; metrics on VALID/TEST.
+
+        The terms are computed in float32 with autocast disabled (Gram
+        matrices are fragile in bf16/fp16).
+
+        Arguments
+        ---------
+        predictions : dict
+            Output of ``compute_forward``.
+        batch : PaddedBatch
+            The batch.
+        stage : sb.Stage
+            The stage.
+
+        Returns
+        -------
+        torch.Tensor
+            The total objective.
+        """
+        logits = predictions["logits"].float()
+        targets = predictions["targets"].float()
+        task = self.cfg.task_loss(
+            logits, targets, weight=predictions["target_weight"]
+        )
+        total = task
+        values = {"task": task.detach()}
+        if predictions["teacher"] is not None:
+            lens = predictions["lengths"]
+            with torch.autocast(device_type=self.device_type, enabled=False):
+                for term in self.terms:
+                    s_act = predictions["student"][term.student_tap].float()
+                    t_act = predictions["teacher"][term.teacher_tap].float()
+                    value = term(s_act, t_act, lens)
+                    values[term.name] = value.detach()
+                    total = total + term.weight * value
+        for name, value in values.items():
+            self._term_sums[name] = self._term_sums.get(name, 0.0) + float(
+                value
+            )
+        self._term_count += 1
+
+        if stage != sb.Stage.TRAIN and self.metric_stats is not None:
+            self.metric_stats.append(
+                batch.id, torch.sigmoid(logits).detach().cpu(), targets.cpu()
+            )
+        return total
+
+    # --------------------------------------------------------------- stages
+    def on_stage_start(self, stage, epoch=None):
+        """Resets the term averages, re-freezes the teacher, new metrics.
+
+        Arguments
+        ---------
+        stage : sb.Stage
+            The stage.
+        epoch : int, optional
+            The epoch.
+        """
+        self._term_sums, self._term_count = {}, 0
+        if self.teacher is not None:
+            self.teacher.eval()
+        factory = self.cfg.metric_stats
+        if stage != sb.Stage.TRAIN and factory is not None:
+            self.metric_stats = factory()
+        else:
+            self.metric_stats = None
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        """Logs the stage; anneals and keeps checkpoints after validation.
+
+        Arguments
+        ---------
+        stage : sb.Stage
+            The stage.
+        stage_loss : float
+            Average total objective over the stage.
+        epoch : int, optional
+            The epoch.
+        """
+        count = max(self._term_count, 1)
+        self.stage_terms = {k: v / count for k, v in self._term_sums.items()}
+        stats = {"loss": stage_loss, **self.stage_terms}
+        if stage == sb.Stage.TRAIN:
+            self._end_train(stats, stage_loss, epoch)
+        elif stage == sb.Stage.VALID:
+            self._end_valid(stats, stage_loss, epoch)
+        else:
+            self._end_test(stats)
+
+    def _summarize(self, stats):
+        """Summarises the stage's metrics; adds the logged ones to stats."""
+        if self.metric_stats is None:
+            return None
+        if self.cfg.metric_mode is None:
+            summary = self.metric_stats.summarize()
+        else:
+            summary = self.metric_stats.summarize(mode=self.cfg.metric_mode)
+        for key in self.cfg.logged_metrics:
+            if key in summary:
+                stats[key] = 100.0 * float(summary[key])
+        return summary
+
+    def _score(self, summary):
+        """The selection metric of a summary, or None."""
+        key = self.cfg.selection_key
+        if summary is None or key is None:
+            return None
+        if key not in summary:
+            raise KeyError(
+                f"selection_key {key!r} is not in the metric summary "
+                f"(keys: {sorted(summary)}); set selection_key to one of them"
+            )
+        return float(summary[key])
+
+    def _end_train(self, stats, stage_loss, epoch):
+        """Keeps the train stats; saves here when there is no valid set."""
+        self.train_stats = stats
+        if self.cache is not None:
+            self.cache.save()
+        if self._has_valid:
+            return
+        self._log(
+            stats_meta={"epoch": epoch, "lr": self._current_lr()},
+            train_stats=stats,
+        )
+        self._save_checkpoint(None, stage_loss, epoch)
+
+    def _end_valid(self, stats, stage_loss, epoch):
+        """Anneals the learning rate, logs, keeps the best checkpoint."""
+        score = self._score(self._summarize(stats))
+        lr = self._anneal(score, stage_loss, epoch)
+        counter = self.cfg.epoch_counter
+        if score is not None and hasattr(counter, "update_metric"):
+            counter.update_metric(1.0 - score)
+        self._log(
+            stats_meta={"epoch": epoch, "lr": lr},
+            train_stats=self.train_stats,
+            valid_stats=stats,
+        )
+        self._save_checkpoint(score, stage_loss, epoch)
+
+    def _end_test(self, stats):
+        """Logs the test stats and keeps the summary for the caller."""
+        summary = self._summarize(stats)
+        counter = self.cfg.epoch_counter
+        meta = {"Epoch loaded": getattr(counter, "current", None)}
+        self._log(stats_meta=meta, test_stats=stats)
+        self.last_stats = summary if summary is not None else stats
+        self.last_metric_stats = self.metric_stats
+
+    def _anneal(self, score, stage_loss, epoch):
+        """Steps ``lr_annealing``; returns the learning rate of the epoch."""
+        lr = self._current_lr()
+        annealing = self.cfg.lr_annealing
+        if annealing is None or getattr(self, "optimizer", None) is None:
+            return lr
+        if isinstance(annealing, NewBobScheduler):
+            lr, new_lr = annealing(stage_loss if score is None else 1.0 - score)
+        else:
+            lr, new_lr = annealing(epoch)
+        update_learning_rate(self.optimizer, new_lr)
+        return lr
+
+    def _save_checkpoint(self, score, stage_loss, epoch):
+        """Saves, keeping the best by ``selection_key`` (else lowest loss)."""
+        if self.checkpointer is None:
+            return
+        meta = {"loss": stage_loss, "epoch": epoch}
+        if score is None:
+            self.checkpointer.save_and_keep_only(meta=meta, min_keys=["loss"])
+            return
+        key = self.cfg.selection_key
+        self.checkpointer.save_and_keep_only(
+            meta={key: score, **meta}, max_keys=[key]
+        )
+
+    def _log(self, **kwargs):
+        """Logs through ``hparams.train_logger`` if there is one."""
+        if self.cfg.train_logger is not None:
+            self.cfg.train_logger.log_stats(**kwargs)
+        elif if_main_process():
+            logger.info(str(kwargs))
+
+    def _current_lr(self):
+        """Learning rate of the first parameter group (or None)."""
+        opt = getattr(self, "optimizer", None)
+        if opt is None:
+            return None
+        return opt.param_groups[0]["lr"]
+
+
+def _data(value):
+    """The tensor of a PaddedData (or the value itself)."""
+    return getattr(value, "data", value)
+
+
+def _get(batch, key):
+    """``batch.key`` or None when the batch has no such key."""
+    try:
+        return getattr(batch, key)
+    except (AttributeError, KeyError):
+        return None

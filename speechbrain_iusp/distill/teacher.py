@@ -1,0 +1,342 @@
+"""The frozen teacher: loading, fingerprint and the cache of its outputs.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import hashlib
+import logging
+import os
+import tempfile
+
+import torch
+
+import speechbrain as sb
+from speechbrain.utils.checkpoints import Checkpointer
+from speechbrain.utils.distributed import run_on_main
+
+from speechbrain_iusp.models.wrapping import unwrap
+
+logger = logging.getLogger(__name__)
+
+
+def _as_dtype(dtype):
+    """Maps None, a torch.dtype or a name like "float16" to a dtype."""
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    value = getattr(torch, str(dtype).replace("torch.", ""), None)
+    if not isinstance(value, torch.dtype):
+        raise ValueError(f"not a torch dtype: {dtype!r}")
+    return value
+
+
+def teacher_fingerprint(teacher, taps=()):
+    """A hash of the teacher's weights (and buffers) and of a tap set.
+
+    Arguments
+    ---------
+    teacher : torch.nn.Module
+        The teacher.
+    taps : iterable of str
+        Tap names whose outputs are cached.
+
+    Returns
+    -------
+    str
+        Hex digest; equal for equal weights and taps.
+
+    Example
+    -------
+    >>> m = torch.nn.Linear(2, 2)
+    >>> teacher_fingerprint(m, ["logits"]) == teacher_fingerprint(m, ["logits"])
+    True
+    >>> teacher_fingerprint(m, ["logits"]) == teacher_fingerprint(m, ["rnn"])
+    False
+    """
+    digest = hashlib.sha1()
+    for name, value in sorted(unwrap(teacher).state_dict().items()):
+        digest.update(name.encode())
+        data = value.detach().cpu().contiguous().reshape(-1)
+        digest.update(str(data.dtype).encode())
+        digest.update(data.view(torch.uint8).numpy().tobytes())
+    digest.update(repr(sorted(set(taps))).encode())
+    return digest.hexdigest()
+
+
+def load_teacher(
+    teacher,
+    source,
+    max_key=None,
+    min_key=None,
+    key="model",
+    collect_in=None,
+):
+    """Loads trained weights into a teacher module and freezes it.
+
+    Two kinds of ``source``:
+
+    * a teacher run's checkpoint folder (its ``save_folder``, holding
+      ``CKPT+...`` sub-folders written by a SpeechBrain ``Checkpointer``): the
+      checkpoint with the highest ``max_key`` (or lowest ``min_key``; the
+      latest if both are None) is loaded with
+      ``Checkpointer(source, {key: teacher}).recover_if_possible(...)``;
+      the other recoverables there (optimizer, counter, ...) are ignored.
+      A single ``CKPT+...`` folder also works.
+    * a file (``.../model.ckpt``, or a HuggingFace ``repo/file.ckpt``): loaded
+      with SpeechBrain's ``Pretrainer``, collected into ``collect_in``
+      (default: a temporary folder).
+
+    Arguments
+    ---------
+    teacher : torch.nn.Module
+        The (untrained) teacher architecture, e.g. ``crnn_preset("teacher")``.
+    source : str or path
+        Checkpoint folder or parameter file (see above).
+    max_key : str, optional
+        Checkpoint meta key to maximise (folders only), e.g. the teacher
+        run's selection key (``micro_auprc`` in the DCASE2019 recipe).
+    min_key : str, optional
+        Checkpoint meta key to minimise (folders only).
+    key : str
+        Name of the model recoverable in the teacher run (``model``).
+    collect_in : str, optional
+        Where the Pretrainer collects a file source.
+
+    Returns
+    -------
+    torch.nn.Module
+        The teacher, in eval mode with ``requires_grad`` off.
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> trained = torch.nn.Linear(2, 2)
+    >>> ckpt = Checkpointer(str(tmp), {"model": trained})
+    >>> _ = ckpt.save_checkpoint(meta={"micro_auprc": 0.5})
+    >>> teacher = load_teacher(torch.nn.Linear(2, 2), str(tmp), "micro_auprc")
+    >>> torch.equal(teacher.weight, trained.weight), teacher.training
+    (True, False)
+    """
+    source = str(source)
+    if os.path.isdir(source):
+        direct = os.path.join(source, f"{key}.ckpt")
+        if os.path.isfile(direct):
+            sb.utils.checkpoints.torch_parameter_transfer(teacher, direct)
+            logger.info(f"Loaded teacher weights from {direct}")
+        else:
+            checkpointer = Checkpointer(source, {key: teacher})
+            found = checkpointer.recover_if_possible(
+                max_key=max_key, min_key=min_key
+            )
+            if found is None:
+                available = [
+                    (os.path.basename(c.path), c.meta)
+                    for c in checkpointer.list_checkpoints()
+                ]
+                sel = max_key or min_key
+                raise FileNotFoundError(
+                    f"no teacher checkpoint found in {source!r}"
+                    + (f" with meta key {sel!r}" if sel else "")
+                    + f" (checkpoints there: {available or 'none'}). Train a "
+                    "teacher first (e.g. the DCASE2019 recipe with the "
+                    "teacher hparams) and point the source at its "
+                    "save_folder, or give the path of a model.ckpt file."
+                )
+            logger.info(f"Loaded teacher weights from {found.path}")
+    else:
+        from speechbrain.utils.parameter_transfer import Pretrainer
+
+        if collect_in is None:
+            collect_in = tempfile.mkdtemp(prefix="teacher_")
+        pretrainer = Pretrainer(
+            collect_in=collect_in,
+            loadables={key: teacher},
+            paths={key: source},
+        )
+        run_on_main(pretrainer.collect_files)
+        pretrainer.load_collected()
+        logger.info(f"Loaded teacher weights from {source}")
+    teacher.eval()
+    teacher.requires_grad_(False)
+    return teacher
+
+
+class TeacherCache:
+    """Teacher outputs computed once per utterance ID and reused.
+
+    Entries are keyed by utterance ID (never by batch position), stored on
+    CPU per utterance without padding, and re-padded with zeros on
+    ``fetch`` (to the longest clip of the batch, which is the padded length
+    of SpeechBrain batches), so shuffling and any batch composition work.
+    Time-major outputs (``dim >= 3``: ``[B, T, ...]``) are cut to
+    ``round(length * T)`` frames; ``[B, D]`` outputs (logits) are stored per
+    row.
+
+    The cache is bound to a fingerprint of the teacher's weights and of the
+    cached taps (:func:`teacher_fingerprint`); binding another fingerprint
+    empties it, so a cache built for one teacher or tap set is never reused
+    for another. It is only valid when the teacher's input is the same every
+    epoch: no augmentation (``DistillationBrain`` disables it otherwise) and
+    deterministic features / normalisation. Under DDP (``RANK`` set) every
+    process keeps its own cache, in its own file (``<path>.rank<r><ext>``).
+
+    Arguments
+    ---------
+    dtype : torch.dtype or str, optional
+        Storage dtype (e.g. "float16" to halve the memory); None keeps the
+        computed dtype.
+    path : str, optional
+        File to persist the cache to (``save``) and reload it from (``bind``),
+        e.g. ``<output_folder>/teacher_cache.pt``.
+
+    Example
+    -------
+    >>> cache = TeacherCache()
+    >>> cache.bind("teacher-a")
+    >>> outputs = {"logits": torch.randn(2, 3), "rnn": torch.randn(2, 4, 5)}
+    >>> lengths = torch.tensor([1.0, 0.5])
+    >>> cache.store(["a", "b"], outputs, lengths)
+    >>> cache.has_all(["b", "a"]), len(cache)
+    (True, 2)
+    >>> out = cache.fetch(["b", "a"], "cpu")
+    >>> out["rnn"].shape
+    torch.Size([2, 4, 5])
+    >>> torch.equal(out["rnn"][1], outputs["rnn"][0])
+    True
+    >>> cache.bind("teacher-b")
+    >>> len(cache)
+    0
+    """
+
+    def __init__(self, dtype=None, path=None):
+        self.dtype = _as_dtype(dtype)
+        self.path = None if path is None else str(path)
+        rank = os.environ.get("RANK")
+        if self.path is not None and rank is not None:
+            root, ext = os.path.splitext(self.path)
+            self.path = f"{root}.rank{rank}{ext}"
+        self.fingerprint = None
+        self.entries = {}
+        self.dirty = False
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self):
+        """Number of cached utterances."""
+        return len(self.entries)
+
+    def __contains__(self, uid):
+        """Whether an utterance ID is cached."""
+        return uid in self.entries
+
+    def bind(self, fingerprint):
+        """Binds the cache to a teacher/tap fingerprint (empties on change).
+
+        Arguments
+        ---------
+        fingerprint : str
+            From :func:`teacher_fingerprint`.
+        """
+        if fingerprint == self.fingerprint:
+            return
+        self.fingerprint = fingerprint
+        self.entries = {}
+        self.dirty = False
+        if self.path is not None and os.path.isfile(self.path):
+            saved = torch.load(self.path, map_location="cpu")
+            if saved.get("fingerprint") == fingerprint:
+                self.entries = saved["entries"]
+                logger.info(
+                    f"Loaded {len(self.entries)} cached teacher outputs "
+                    f"from {self.path}"
+                )
+            else:
+                logger.info(
+                    f"Ignoring the teacher cache in {self.path}: it was built "
+                    "for another teacher or tap set"
+                )
+
+    def has_all(self, ids):
+        """Whether every ID of the batch is cached.
+
+        Arguments
+        ---------
+        ids : list of str
+            Utterance IDs.
+
+        Returns
+        -------
+        bool
+        """
+        return all(uid in self.entries for uid in ids)
+
+    def store(self, ids, outputs, lengths):
+        """Stores the unpadded per-utterance slices of a batch's outputs.
+
+        Arguments
+        ---------
+        ids : list of str
+            Utterance IDs, in batch order.
+        outputs : dict
+            Tap name -> tensor with the batch first.
+        lengths : torch.Tensor
+            Relative lengths ``[B]``.
+        """
+        lengths = lengths.detach().float().cpu()
+        per_tap = {}
+        for name, value in outputs.items():
+            value = value.detach()
+            if self.dtype is not None:
+                value = value.to(self.dtype)
+            value = value.cpu()
+            if value.dim() >= 3:
+                n = torch.round(lengths * value.shape[1]).long()
+                n = n.clamp(1, value.shape[1]).tolist()
+                per_tap[name] = [
+                    value[i, : n[i]].clone() for i in range(len(n))
+                ]
+            else:
+                per_tap[name] = [value[i].clone() for i in range(len(ids))]
+        for i, uid in enumerate(ids):
+            self.entries[uid] = {name: v[i] for name, v in per_tap.items()}
+        self.dirty = True
+
+    def fetch(self, ids, device):
+        """Returns the batch's outputs, re-padded with zeros.
+
+        Arguments
+        ---------
+        ids : list of str
+            Utterance IDs, in batch order (all cached).
+        device : torch.device or str
+            Where to put the tensors.
+
+        Returns
+        -------
+        dict
+            Tap name -> tensor ``[B, ...]``.
+        """
+        entries = [self.entries[uid] for uid in ids]
+        out = {}
+        for name in entries[0]:
+            values = [e[name] for e in entries]
+            if values[0].dim() >= 2:
+                value = torch.nn.utils.rnn.pad_sequence(
+                    values, batch_first=True
+                )
+            else:
+                value = torch.stack(values)
+            out[name] = value.to(device, non_blocking=True)
+        return out
+
+    def save(self):
+        """Writes the cache to ``path`` (if set and changed)."""
+        if self.path is None or not self.dirty:
+            return
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        tmp = self.path + ".tmp"
+        torch.save(
+            {"fingerprint": self.fingerprint, "entries": self.entries}, tmp
+        )
+        os.replace(tmp, self.path)
+        self.dirty = False

@@ -1,0 +1,30 @@
+"""Tagging models and their complexity.
+
+* :mod:`.crnn`: :class:`CRNN`, a length-aware CRNN tagger with named taps,
+  and its size presets (:func:`crnn_preset`);
+* :mod:`.complexity`: :func:`count_params_macs` and :func:`presets_table`;
+* :mod:`.wrapping`: :func:`unwrap`, the module inside DDP or compile
+  wrappers.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+from speechbrain_iusp.models.complexity import count_params_macs, presets_table
+from speechbrain_iusp.models.crnn import (
+    CRNN,
+    PRESET_PARAM_RANGES,
+    PRESETS,
+    crnn_preset,
+)
+from speechbrain_iusp.models.wrapping import unwrap
+
+__all__ = [
+    "CRNN",
+    "PRESETS",
+    "PRESET_PARAM_RANGES",
+    "count_params_macs",
+    "crnn_preset",
+    "presets_table",
+    "unwrap",
+]

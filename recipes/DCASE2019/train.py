@@ -38,12 +38,15 @@ from speechbrain.utils.distributed import if_main_process, run_on_main
 
 from speechbrain_iusp.demo import generate_corpus, read_corpus_info
 from speechbrain_iusp.distill import DistillationBrain, load_teacher
+from speechbrain_iusp.features import FeatureCache
 from speechbrain_iusp.models import count_params_macs
+from speechbrain_iusp.runtime import tune_cpu_allocator
 from speechbrain_iusp.sonyc import (
     Taxonomy,
     prediction_columns,
     write_predictions_csv,
 )
+from speechbrain_iusp.sonyc.dataio import manifest_audio, sonyc_datasets
 
 RECIPE_DIR = Path(__file__).resolve().parent
 
@@ -96,32 +99,40 @@ def resolve_data_folder(hparams):
     return folder
 
 
-def dataio_prep(hparams, manifests, data_folder):
-    """Create the train/valid/test datasets from the JSON manifests."""
-
-    @sb.utils.data_pipeline.takes("wav")
-    @sb.utils.data_pipeline.provides("sig")
-    def audio_pipeline(wav):
-        sig = sb.dataio.dataio.read_audio(wav)
-        if sig.dim() > 1:
-            sig = sig.mean(dim=-1)
-        return sig
-
-    @sb.utils.data_pipeline.takes("fine", "coarse", "fine_mask")
-    @sb.utils.data_pipeline.provides("targets", "target_weight")
-    def label_pipeline(fine, coarse, fine_mask):
-        yield torch.tensor(fine + coarse, dtype=torch.float32)
-        yield torch.tensor(fine_mask + [1.0] * len(coarse))
-
-    datasets = {}
-    for split, path in manifests.items():
-        datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_json(
-            json_path=path,
-            replacements={"data_root": data_folder},
-            dynamic_items=[audio_pipeline, label_pipeline],
-            output_keys=["id", "sig", "targets", "target_weight"],
+def feature_cache(hparams):
+    """The recipe's FeatureCache, or None when the features are computed
+    every batch (``feature_cache: False``, or waveform augmentation)."""
+    if not hparams["feature_cache"]:
+        return None
+    if hparams.get("wav_augment") is not None:
+        logger.info(
+            "Feature cache bypassed: wav_augment changes the waveforms "
+            "every epoch, so the features are computed for every batch."
         )
-    return datasets
+        return None
+    return FeatureCache(
+        hparams["feature_cache_folder"],
+        hparams["compute_features"],
+        hparams["sample_rate"],
+    )
+
+
+def dataio_prep(hparams, manifests, data_folder):
+    """Create the train/valid/test datasets from the JSON manifests.
+
+    With the feature cache the datasets give ``feats`` (and ``feats_key``),
+    computed once per clip and setting, before training; otherwise ``sig``,
+    the waveform.
+    """
+    cache = feature_cache(hparams)
+    if cache is not None:
+        paths = [
+            wav
+            for path in manifests.values()
+            for wav in manifest_audio(path, data_folder)
+        ]
+        run_on_main(cache.fill, args=[paths])
+    return sonyc_datasets(manifests, data_folder, hparams["sample_rate"], cache)
 
 
 def load_hparams(hparams_file, overrides):
@@ -287,6 +298,7 @@ def write_reports(brain, hparams, datasets, manifests):
 def main(argv):
     """Run one experiment (teacher, baseline or distilled student)."""
     start = time.time()
+    tune_cpu_allocator()
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
     sb.utils.distributed.ddp_init_group(run_opts)
     hparams_file, hparams = load_hparams(hparams_file, overrides)

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 # hparams the Brain reads, with their defaults (see the class docstring).
 _SETTINGS = {
+    "wav_augment": None,
     "normalize": None,
     "augment": None,
     "mixup_alpha": 0.0,
@@ -71,14 +72,22 @@ class DistillationBrain(sb.Brain):
       wraps in DDP without SyncBatchNorm, which PyTorch refuses for CPU
       modules; GPU runs keep SpeechBrain's wrapping.
 
-    Batch contract: ``batch.id``, ``batch.sig`` (waveforms, relative
-    lengths), ``batch.targets`` (``[B, C]``) and optionally
-    ``batch.target_weight`` (``[B, C]`` element-wise task-loss weight, e.g.
-    the SONYC-UST mask of fine tags under an "X" tag).
+    Batch contract: ``batch.id``; either ``batch.feats`` (features
+    ``[B, T, F]`` and relative lengths, e.g. from a
+    :class:`~speechbrain_iusp.features.FeatureCache`, with their entry keys
+    in ``batch.feats_key``, which then key the teacher cache) or
+    ``batch.sig`` (waveforms and relative lengths, featurised here);
+    ``batch.targets`` (``[B, C]``) and optionally ``batch.target_weight``
+    (``[B, C]`` element-wise task-loss weight, e.g. the SONYC-UST mask of
+    fine tags under an "X" tag).
 
-    hparams read once at construction (``*`` = required):
+    hparams read once at construction:
 
-    * ``compute_features*``: ``wavs -> feats [B, T, F]`` (e.g. ``Fbank``);
+    * ``compute_features``: ``wavs -> feats [B, T, F]`` (e.g. ``Fbank``),
+      needed for batches of waveforms (``batch.sig``);
+    * ``wav_augment``: ``(wavs, lens) -> (wavs, lens)``, train only, on
+      waveforms (needs ``batch.sig``: features from a cache cannot be
+      augmented as waveforms);
     * ``normalize``: ``(feats, lens) -> feats``, a stateless normalisation
       (a global one that keeps updating would invalidate the teacher cache);
     * ``augment``: ``(feats, lens) -> (feats, lens)``, train only, before
@@ -195,12 +204,18 @@ class DistillationBrain(sb.Brain):
         self._term_sums = {}
         self._term_count = 0
         self._has_valid = True
+        self._warned_ids = False
 
     # ---------------------------------------------------------------- setup
     @property
     def input_varies(self):
         """True when the training input changes from epoch to epoch."""
-        return self.cfg.augment is not None or self.cfg.mixup_alpha > 0
+        cfg = self.cfg
+        return (
+            cfg.wav_augment is not None
+            or cfg.augment is not None
+            or cfg.mixup_alpha > 0
+        )
 
     def _check_teacher_outside(self):
         """Errors if the teacher is inside modules or the checkpointer."""
@@ -227,7 +242,10 @@ class DistillationBrain(sb.Brain):
     def _make_cache(self):
         """Builds the TeacherCache from ``hparams.teacher_cache``."""
         setting = self.cfg.teacher_cache
-        if not setting or self.teacher is None or not self.terms:
+        # not `not setting`: an empty TeacherCache has len 0
+        if setting is None or setting is False:
+            return None
+        if self.teacher is None or not self.terms:
             return None
         if self.input_varies:
             logger.warning(
@@ -313,7 +331,16 @@ class DistillationBrain(sb.Brain):
     # -------------------------------------------------------------- forward
     def _teacher_outputs(self, batch, feats, lens, stage):
         """Teacher taps for the batch, live or from the cache."""
-        ids = list(batch.id)
+        keys = _get(batch, "feats_key")
+        if keys is None and self.cache is not None and not self._warned_ids:
+            self._warned_ids = True
+            if self.cache.path is not None or self.cache.folder is not None:
+                logger.warning(
+                    "The teacher cache is kept across runs but keyed by "
+                    "utterance ID (the batches carry no feats_key): it goes "
+                    "stale if the audio or the features change"
+                )
+        ids = list(batch.id if keys is None else keys)
         use_cache = self.cache is not None and not (
             stage == sb.Stage.TRAIN and self.input_varies
         )
@@ -351,11 +378,22 @@ class DistillationBrain(sb.Brain):
         """
         cfg = self.cfg
         batch = batch.to(self.device)
-        wavs, lens = batch.sig
         targets = _data(batch.targets)
         weight = _data(_get(batch, "target_weight"))
-
-        feats = self.hparams.compute_features(wavs)
+        feats_data = _get(batch, "feats")
+        if feats_data is not None:
+            if stage == sb.Stage.TRAIN and cfg.wav_augment is not None:
+                raise ValueError(
+                    "wav_augment needs waveforms (batch.sig), but the batch "
+                    "holds features (batch.feats): switch the feature cache "
+                    "off to augment waveforms"
+                )
+            feats, lens = feats_data
+        else:
+            wavs, lens = batch.sig
+            if stage == sb.Stage.TRAIN and cfg.wav_augment is not None:
+                wavs, lens = cfg.wav_augment(wavs, lens)
+            feats = self.hparams.compute_features(wavs)
         if cfg.normalize is not None:
             feats = cfg.normalize(feats, lens)
         if stage == sb.Stage.TRAIN and cfg.augment is not None:
@@ -472,6 +510,8 @@ class DistillationBrain(sb.Brain):
         """
         count = max(self._term_count, 1)
         self.stage_terms = {k: v / count for k, v in self._term_sums.items()}
+        if self.cache is not None:
+            self.cache.save()
         stats = {"loss": stage_loss, **self.stage_terms}
         if stage == sb.Stage.TRAIN:
             self._end_train(stats, stage_loss, epoch)
@@ -508,8 +548,6 @@ class DistillationBrain(sb.Brain):
     def _end_train(self, stats, stage_loss, epoch):
         """Keeps the train stats; saves here when there is no valid set."""
         self.train_stats = stats
-        if self.cache is not None:
-            self.cache.save()
         if self._has_valid:
             return
         self._log(

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import uuid
 
 import torch
 
@@ -162,9 +163,12 @@ def load_teacher(
 
 
 class TeacherCache:
-    """Teacher outputs computed once per utterance ID and reused.
+    """Teacher outputs computed once per clip and reused.
 
-    Entries are keyed by utterance ID (never by batch position), stored on
+    Entries are keyed by a clip key (never by batch position): the
+    utterance ID, or, when the batch carries one, the feature cache's entry
+    key (``batch.feats_key``), which changes with the audio file and the
+    feature setting. They are stored on
     CPU per utterance without padding, and re-padded with zeros on
     ``fetch`` (to the longest clip of the batch, which is the padded length
     of SpeechBrain batches), so shuffling and any batch composition work.
@@ -177,8 +181,14 @@ class TeacherCache:
     empties it, so a cache built for one teacher or tap set is never reused
     for another. It is only valid when the teacher's input is the same every
     epoch: no augmentation (``DistillationBrain`` disables it otherwise) and
-    deterministic features / normalisation. Under DDP (``RANK`` set) every
-    process keeps its own cache, in its own file (``<path>.rank<r><ext>``).
+    deterministic features / normalisation.
+
+    Persistence: with ``folder``, the cache of each fingerprint is its own
+    file, ``<folder>/<fingerprint>.pt``, loaded at ``bind`` and written at
+    ``save`` (atomically), so every run that distils the same teacher at the
+    same taps reuses it. With ``path``, one file holds the cache of the last
+    fingerprint. Under DDP (``RANK`` set) every process keeps its own file
+    (``.rank<r>`` before the extension).
 
     Arguments
     ---------
@@ -188,6 +198,9 @@ class TeacherCache:
     path : str, optional
         File to persist the cache to (``save``) and reload it from (``bind``),
         e.g. ``<output_folder>/teacher_cache.pt``.
+    folder : str, optional
+        Folder of one file per fingerprint (instead of ``path``), e.g.
+        ``<teacher run>/teacher_cache``.
 
     Example
     -------
@@ -208,13 +221,12 @@ class TeacherCache:
     0
     """
 
-    def __init__(self, dtype=None, path=None):
+    def __init__(self, dtype=None, path=None, folder=None):
+        if path is not None and folder is not None:
+            raise ValueError("TeacherCache: give path or folder, not both")
         self.dtype = _as_dtype(dtype)
-        self.path = None if path is None else str(path)
-        rank = os.environ.get("RANK")
-        if self.path is not None and rank is not None:
-            root, ext = os.path.splitext(self.path)
-            self.path = f"{root}.rank{rank}{ext}"
+        self.folder = None if folder is None else str(folder)
+        self.path = None if path is None else _rank_file(str(path))
         self.fingerprint = None
         self.entries = {}
         self.dirty = False
@@ -242,8 +254,19 @@ class TeacherCache:
         self.fingerprint = fingerprint
         self.entries = {}
         self.dirty = False
+        if self.folder is not None:
+            name = f"{fingerprint[:24]}.pt"
+            self.path = _rank_file(os.path.join(self.folder, name))
         if self.path is not None and os.path.isfile(self.path):
-            saved = torch.load(self.path, map_location="cpu")
+            try:
+                saved = torch.load(self.path, map_location="cpu")
+            except Exception as err:  # a truncated or foreign file
+                logger.warning(
+                    "Ignoring the unreadable teacher cache %s (%s)",
+                    self.path,
+                    err,
+                )
+                saved = {}
             if saved.get("fingerprint") == fingerprint:
                 self.entries = saved["entries"]
                 logger.info(
@@ -334,9 +357,18 @@ class TeacherCache:
         if self.path is None or not self.dirty:
             return
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        tmp = self.path + ".tmp"
+        tmp = f"{self.path}.{uuid.uuid4().hex}.tmp"
         torch.save(
             {"fingerprint": self.fingerprint, "entries": self.entries}, tmp
         )
         os.replace(tmp, self.path)
         self.dirty = False
+
+
+def _rank_file(path):
+    """``path`` with ``.rank<r>`` before the extension under DDP."""
+    rank = os.environ.get("RANK")
+    if rank is None:
+        return path
+    root, ext = os.path.splitext(path)
+    return f"{root}.rank{rank}{ext}"

@@ -145,7 +145,8 @@ class ConvBlock(nn.Module):
     pool_type : str
         "max" or "avg".
     activation : type
-        Activation class (instantiated without arguments).
+        Activation class (instantiated with ``inplace=True`` when it takes
+        it, else without arguments).
     dropout : float
         Channel dropout rate (``Dropout2d``).
     n_convs : int
@@ -191,7 +192,10 @@ class ConvBlock(nn.Module):
                 )
             )
             self.norms.append(nn.BatchNorm2d(out_channels))
-        self.act = activation()
+        try:  # in place after BatchNorm saves a full-size tensor per block
+            self.act = activation(inplace=True)
+        except TypeError:
+            self.act = activation()
         pool_size = tuple(pool_size)
         if pool_size == (1, 1):
             self.pool = nn.Identity()
@@ -262,6 +266,8 @@ class MaskedInputNorm(nn.Module):
 
     def forward(self, x, mask):
         """Normalises the frames where ``mask [B, T]`` is True."""
+        if bool(mask.all()):  # no padding: the same frames, no gather
+            return self.bn(x.reshape(-1, x.shape[-1])).view_as(x).to(x.dtype)
         out = torch.zeros_like(x)
         out[mask] = self.bn(x[mask]).to(x.dtype)
         return out
@@ -396,6 +402,10 @@ class CRNN(nn.Module):
         (:class:`MaskedInputNorm`), so raw log-mels can be fed directly.
     input_shape : tuple, optional
         SpeechBrain-style ``[None, None, n_mels]``; overrides ``n_mels``.
+    channels_last : bool
+        Run the conv blocks in the ``channels_last`` memory format (the
+        same values up to float rounding, and faster on CPU; see
+        ``benchmarks/RESULTS.md``).
 
     Example
     -------
@@ -433,6 +443,7 @@ class CRNN(nn.Module):
         head="attention",
         input_norm=False,
         input_shape=None,
+        channels_last=True,
     ):
         super().__init__()
         if input_shape is not None:
@@ -470,6 +481,10 @@ class CRNN(nn.Module):
                     f"freq_pool {f_pools} reduces {n_mels} bins to zero"
                 )
         self.conv_blocks = nn.ModuleList(blocks)
+        self.memory_format = (
+            torch.channels_last if channels_last else torch.contiguous_format
+        )
+        self.conv_blocks.to(memory_format=self.memory_format)
         self.rnn = nn.GRU(
             input_size=in_ch * n_freq,
             hidden_size=rnn_hidden,
@@ -576,6 +591,7 @@ class CRNN(nn.Module):
             x = self.input_norm(x, valid)
         mask = valid.to(x.dtype)
         x = x.unsqueeze(1) * mask[:, None, :, None]
+        x = x.contiguous(memory_format=self.memory_format)
         for i, block in enumerate(self.conv_blocks):
             in_mask = mask
             n_out = x.shape[2] // self.time_pools[i]

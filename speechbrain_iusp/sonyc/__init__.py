@@ -3,6 +3,8 @@
 * :mod:`.taxonomy`: the tag taxonomy and the ``annotations.csv`` reader;
 * :mod:`.targets`: train-target aggregation, verified targets, fine mask;
 * :mod:`.prepare`: :func:`prepare_sonyc_ust`, the SpeechBrain manifests;
+* :mod:`.dataio`: :func:`sonyc_datasets`, their datasets (audio or cached
+  features, targets, fine mask);
 * :mod:`.releases` and :mod:`.download`: the releases and their download;
 * :mod:`.metrics`: the official metrics and :class:`AUPRCStats`;
 * :mod:`.predictions`: the official prediction CSV format.

@@ -195,6 +195,84 @@ def test_teacher_with_spec_augment_switched_on(corpus, tmp_path):
     assert found and found.group(2).endswith("augmenter.Augmenter"), saved
 
 
+def _metrics(folder):
+    return json.loads((folder / "metrics.json").read_text())
+
+
+def _flat(metrics, prefix=""):
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key}.")
+        elif isinstance(value, float) and key != "wall_time_s":
+            yield f"{prefix}{key}", value
+
+
+def test_feature_cache_on_and_off_give_the_same_metrics(corpus, tmp_path):
+    folders = {}
+    for cache in (True, False):
+        root = tmp_path / f"cache_{cache}"
+        _run(
+            [
+                TRAIN,
+                "hparams/baseline.yaml",
+                f"--data_folder={corpus}",
+                f"--output_root={root}",
+                "--student_size=tiny",
+                f"--feature_cache={cache}",
+                "--debug",
+                "--noprogressbar",
+            ]
+        )
+        folders[cache] = root / "baseline_tiny" / "1234"
+    assert (tmp_path / "cache_True" / "feature_cache").is_dir()
+    assert not (tmp_path / "cache_False" / "feature_cache").exists()
+    cached = dict(_flat(_metrics(folders[True])))
+    live = dict(_flat(_metrics(folders[False])))
+    assert cached.keys() == live.keys() and len(cached) > 20
+    for key, value in cached.items():
+        if value == value:  # NaN for a class without positives
+            assert abs(value - live[key]) <= 1e-5, key
+
+
+def test_students_share_the_teacher_cache_and_the_features(debug_runs):
+    root, outputs = debug_runs
+    # one teacher-output file per tap set: iusp (rnn), kd (logits), sp
+    files = list((root / "teacher" / "1234" / "teacher_cache").glob("*.pt"))
+    assert len(files) == 3, files
+    # one feature setting, computed by the first run, read by the others
+    settings = list((root / "feature_cache").iterdir())
+    assert len(settings) == 1
+    assert "24 computed now" in outputs["iusp"]
+    assert "24 computed now" not in outputs["kd"]
+    assert "0 computed now" in outputs["kd"]
+
+
+def test_wav_augment_bypasses_the_feature_cache(corpus, tmp_path):
+    # a copy of baseline.yaml that defines a waveform Augmenter to switch on
+    hparams = tmp_path / "baseline_wav_augment.yaml"
+    hparams.write_text(
+        (RECIPE / "hparams" / "baseline.yaml").read_text()
+        + "\ndrop_chunk: !new:speechbrain.augment.augmenter.Augmenter\n"
+        "    augmentations:\n"
+        "        - !new:speechbrain.augment.time_domain.DropChunk\n"
+    )
+    out = _run(
+        [
+            TRAIN,
+            hparams,
+            f"--data_folder={corpus}",
+            f"--output_root={tmp_path}",
+            "--student_size=tiny",
+            "--wav_augment=!ref <drop_chunk>",
+            "--debug",
+            "--noprogressbar",
+        ]
+    )
+    assert "Feature cache bypassed: wav_augment" in out
+    assert not (tmp_path / "feature_cache").exists()
+    assert (tmp_path / "baseline_tiny" / "1234" / "metrics.json").exists()
+
+
 def _epochs_logged(log_file):
     lines = Path(log_file).read_text().splitlines()
     return [

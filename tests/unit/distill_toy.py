@@ -30,7 +30,9 @@ def identity_features(wavs):
     return wavs
 
 
-def make_dataset(n_clips, seed, min_frames=20, max_frames=32, prefix="utt"):
+def make_dataset(
+    n_clips, seed, min_frames=20, max_frames=32, prefix="utt", key="sig"
+):
     """Clips of ``[T, 16]`` features with 1-3 of 8 tags each.
 
     Arguments
@@ -45,11 +47,16 @@ def make_dataset(n_clips, seed, min_frames=20, max_frames=32, prefix="utt"):
         Longest clip.
     prefix : str
         ID prefix.
+    key : str
+        ``sig`` (inputs the Brain featurises, here with the identity) or
+        ``feats`` (features, as from a feature cache, with a ``feats_key``
+        per clip).
 
     Returns
     -------
     DynamicItemDataset
-        With output keys ``id``, ``sig``, ``targets``, ``target_weight``.
+        With output keys ``id``, ``sig`` or ``feats`` (+ ``feats_key``),
+        ``targets``, ``target_weight``.
     """
     gen = torch.Generator().manual_seed(seed)
     data = {}
@@ -63,12 +70,14 @@ def make_dataset(n_clips, seed, min_frames=20, max_frames=32, prefix="utt"):
             frames = torch.rand(n, generator=gen) < 0.5
             feats[frames, 2 * c : 2 * c + 2] += 3.0
         data[f"{prefix}{i:03d}"] = {
-            "sig": feats,
+            key: feats,
+            "feats_key": f"key-{prefix}{i:03d}",
             "targets": targets,
             "target_weight": torch.ones(N_CLASSES),
         }
     dataset = DynamicItemDataset(data)
-    dataset.set_output_keys(["id", "sig", "targets", "target_weight"])
+    keys = [key] + (["feats_key"] if key == "feats" else [])
+    dataset.set_output_keys(["id", *keys, "targets", "target_weight"])
     return dataset
 
 

@@ -31,6 +31,7 @@ from speechbrain_iusp.distill import (
     load_teacher,
     mixup,
     run_with_taps,
+    teacher_fingerprint,
 )
 from speechbrain_iusp.losses import KDLoss, kd_loss
 
@@ -384,6 +385,82 @@ def test_cache_disabled_with_augmentation_and_persisted(tmp_path):
     other = TeacherCache(path=path)
     other.bind("another-teacher")
     assert len(other) == 0
+
+
+def test_feature_batches_train_like_waveform_batches(tmp_path):
+    terms = [
+        {"name": "iusp", "loss": "iusp", "teacher_tap": "rnn"}
+        | {"student_tap": "rnn"}
+    ]
+    logs, weights, caches = [], [], []
+    for key in ("sig", "feats"):
+        out = tmp_path / key
+        data = (
+            make_dataset(24, seed=0, key=key),
+            make_dataset(16, seed=1, prefix="val", key=key),
+        )
+        model = make_student()
+        brain = _brain(out, model, make_teacher(), terms, teacher_cache=True)
+        _fit(brain, data)
+        logs.append(_log(out))
+        weights.append(model.state_dict())
+        caches.append(sorted(brain.cache.entries))
+    assert logs[0] == logs[1]
+    for name, value in weights[0].items():
+        torch.testing.assert_close(weights[1][name], value, rtol=0, atol=0)
+    # the teacher cache is keyed by the feature keys when batches carry them
+    assert caches[0][0].startswith("utt") and caches[1][0].startswith("key-")
+
+
+def test_teacher_cache_folder_keeps_one_file_per_fingerprint(tmp_path):
+    folder = tmp_path / "teacher_cache"
+    teacher = make_teacher()
+    first = teacher_fingerprint(teacher, ["logits", "rnn"])
+    cache = TeacherCache(folder=folder)
+    cache.bind(first)
+    cache.store(["a"], {"logits": torch.ones(1, 3)}, torch.ones(1))
+    cache.save()
+    again = TeacherCache(folder=folder)
+    again.bind(first)
+    assert again.has_all(["a"])
+    # another tap set or another teacher gets its own, empty file
+    other_taps = teacher_fingerprint(teacher, ["logits"])
+    with torch.no_grad():
+        teacher.head.classifier.bias.add_(1.0)
+    other_teacher = teacher_fingerprint(teacher, ["logits", "rnn"])
+    for fingerprint in (other_taps, other_teacher):
+        other = TeacherCache(folder=folder)
+        other.bind(fingerprint)
+        assert len(other) == 0
+        other.store(["b"], {"logits": torch.ones(1, 3)}, torch.ones(1))
+        other.save()
+    assert len(list(folder.iterdir())) == 3
+    # a truncated file is ignored with a warning, not a crash
+    path = next(folder.iterdir())
+    path.write_bytes(path.read_bytes()[:20])
+    TeacherCache(folder=folder).bind(path.stem)
+
+
+def test_wav_augment_disables_the_cache_and_needs_waveforms(tmp_path):
+    def wav_augment(wavs, lens):
+        return wavs * 0.5, lens
+
+    terms = [{"loss": "kd"}]
+    brain = _brain(
+        tmp_path,
+        make_student(),
+        make_teacher(),
+        terms,
+        teacher_cache=True,
+        wav_augment=wav_augment,
+    )
+    assert brain.cache is None and brain.input_varies
+    batch = PaddedBatch([make_dataset(1, seed=0, key="feats")[0]])
+    with pytest.raises(ValueError, match="switch the feature cache off"):
+        brain.compute_forward(batch, sb.Stage.TRAIN)
+    batch = PaddedBatch([make_dataset(1, seed=0)[0]])
+    scaled = brain.compute_forward(batch, sb.Stage.TRAIN)["logits"]
+    assert scaled.shape == (1, 8)
 
 
 def test_load_teacher_from_run_folder_and_file(tmp_path, data):

@@ -169,3 +169,33 @@ def test_training_step_and_bf16_autocast():
         logits = model(x, torch.tensor([1.0, 0.5]))
     logits.float().sum().backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", ["tiny", "teacher"])
+def test_channels_last_gives_the_same_model(name):
+    torch.manual_seed(0)
+    plain = crnn_preset(name, channels_last=False)
+    fast = crnn_preset(name)  # channels_last by default
+    fast.load_state_dict(plain.state_dict())
+    conv = fast.conv_blocks[0].convs[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    assert fast.conv_blocks[0].act.inplace
+    x = torch.randn(3, 101, 64)
+    lengths = torch.tensor([1.0, 0.6, 0.8])
+    plain.eval(), fast.eval()
+    out_plain, taps_plain = plain(x, lengths, return_hidden=True)
+    out_fast, taps_fast = fast(x, lengths, return_hidden=True)
+    torch.testing.assert_close(out_fast, out_plain, rtol=1e-5, atol=1e-5)
+    for tap, value in taps_plain.items():
+        torch.testing.assert_close(taps_fast[tap], value, rtol=1e-5, atol=1e-5)
+    # gradients of a training step agree too
+    plain.train(), fast.train()
+    for model in (plain, fast):
+        torch.manual_seed(1)
+        model(x, lengths).square().sum().backward()
+    for (name, p), (_, f) in zip(
+        plain.named_parameters(), fast.named_parameters(), strict=True
+    ):
+        torch.testing.assert_close(
+            f.grad, p.grad, rtol=1e-4, atol=1e-4, msg=name
+        )

@@ -79,10 +79,10 @@ def evaluate_files(
         )
     if mode == "coarse":
         y_true = np.stack([truth[n][1] for n in names])
-        result = evaluate_coarse(y_true, np.clip(coarse, 0, 1), tax)
+        result = evaluate_coarse(y_true, coarse, tax)
     else:
         y_true = np.stack([truth[n][0] for n in names])
-        result = evaluate_fine(y_true, np.clip(fine, 0, 1), tax)
+        result = evaluate_fine(y_true, fine, tax)
     result.update(mode=mode, split=split, n_clips=len(names))
     return result
 

@@ -1,12 +1,16 @@
-"""Process settings that make CPU training faster.
+"""Process-level settings: a faster CPU allocator, child processes that die
+with their parent, and experiment-folder locks.
 
 Authors
  * speechbrain-iusp developers 2026
 """
 
+import contextlib
 import ctypes
 import logging
+import signal
 import sys
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -48,3 +52,83 @@ def tune_cpu_allocator():
     if ok:
         logger.debug("glibc mmap and trim thresholds set to 1 GiB")
     return ok
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    """Makes this process receive SIGTERM when its parent dies (Linux).
+
+    Use it as ``preexec_fn`` of a child process (a teacher run started by a
+    student run), so that killing the parent, even with SIGKILL, also stops
+    the child instead of leaving it writing into a folder. No-op elsewhere.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class FolderBusy(RuntimeError):
+    """Another process holds the lock of an experiment folder."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder, wait=False, what="run"):
+    """Holds ``<folder>/.lock`` so that two runs never share a folder.
+
+    The lock is an OS file lock (``filelock``): it is released when the
+    holder exits, however it exits, so no stale lock survives a killed run.
+
+    Arguments
+    ---------
+    folder : str or Path
+        The experiment folder (created if needed).
+    wait : bool
+        Wait for the holder to finish (with a log line) instead of raising
+        :class:`FolderBusy`.
+    what : str
+        What the lock guards, for messages.
+
+    Yields
+    ------
+    Path
+        The lock file.
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> with folder_lock(tmp):
+    ...     with folder_lock(tmp):
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    speechbrain_iusp.runtime.FolderBusy: Another run is using ...
+    """
+    from filelock import FileLock, Timeout
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ".lock"
+    lock = FileLock(str(path), is_singleton=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if not wait:
+            raise FolderBusy(
+                f"Another {what} is using {folder} (it holds {path}). Wait "
+                "for it to finish, or give this run another folder (e.g. "
+                "--output_folder, --seed or --output_root)."
+            ) from None
+        logger.warning(
+            "Another %s holds %s; waiting for it to finish.", what, path
+        )
+        lock.acquire()
+    try:
+        yield path
+    finally:
+        lock.release()

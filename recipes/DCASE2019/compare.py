@@ -42,6 +42,7 @@ import train
 
 import speechbrain as sb
 
+from speechbrain_iusp.runtime import die_with_parent
 from speechbrain_iusp.sonyc import Taxonomy, evaluate_coarse, read_predictions
 
 RECIPE_DIR = Path(__file__).resolve().parent
@@ -126,7 +127,11 @@ def launch(cmd, log_file, threads=None):
             if _stopping.is_set():
                 raise RuntimeError(f"stopped before {log_file.stem}")
             proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, env=env
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                preexec_fn=die_with_parent,
             )
             _children.add(proc)
         try:
@@ -165,8 +170,9 @@ def ensure_teacher(output_root, extra, log_dir):
     hparams_file, _, overrides = sb.parse_arguments(argv)
     _, hparams = train.load_hparams(hparams_file, overrides)
     hparams["data_folder"] = train.resolve_data_folder(hparams)
-    if not train.teacher_ready(hparams):
-        launch(train.teacher_command(hparams, argv), log_dir / "teacher.log")
+    train.ensure_teacher(
+        hparams, argv, run=lambda cmd: launch(cmd, log_dir / "teacher.log")
+    )
     folder = Path(hparams["teacher_folder"])
     return json.loads((folder / "metrics.json").read_text())
 

@@ -21,6 +21,7 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -40,7 +41,11 @@ from speechbrain_iusp.demo import generate_corpus, read_corpus_info
 from speechbrain_iusp.distill import DistillationBrain, load_teacher
 from speechbrain_iusp.features import FeatureCache
 from speechbrain_iusp.models import count_params_macs
-from speechbrain_iusp.runtime import tune_cpu_allocator
+from speechbrain_iusp.runtime import (
+    die_with_parent,
+    folder_lock,
+    tune_cpu_allocator,
+)
 from speechbrain_iusp.sonyc import (
     Taxonomy,
     prediction_columns,
@@ -195,11 +200,15 @@ def teacher_command(hparams, argv):
     return cmd + forwarded_options(argv)
 
 
-def ensure_teacher(hparams, argv):
+def ensure_teacher(hparams, argv, run=None):
     """Train the teacher with teacher.yaml unless its run has finished.
 
-    A teacher run that was interrupted is resumed from its last checkpoint
-    (by the same command), never used half-trained.
+    A teacher counts as ready when its run wrote ``metrics.json``; an
+    interrupted teacher run is resumed from its last checkpoint (by the same
+    command), never used half-trained. Runs that need the same teacher at
+    the same time take turns (a lock next to the teacher folder): one trains
+    it, the others wait and then use it. The teacher run started here dies
+    with this process.
 
     Arguments
     ---------
@@ -207,18 +216,37 @@ def ensure_teacher(hparams, argv):
         The student run's hparams.
     argv : list of str
         The student's command line (run options are forwarded).
+    run : callable, optional
+        Runs a command to its end (default: a child process that stops when
+        this one dies).
     """
-    if teacher_ready(hparams):
-        check_run_info(hparams["teacher_folder"], hparams)
-        return
-    logger.warning(
-        "No finished teacher run in %s: training the teacher first with %s.",
-        hparams["teacher_folder"],
-        hparams["teacher_hparams_file"],
-    )
-    if if_main_process():
-        subprocess.run(teacher_command(hparams, argv), check=True)
+    folder = Path(hparams["teacher_folder"])
+    if if_main_process() and not teacher_ready(hparams):
+        step = folder.parent / f".{folder.name}.teacher_step"
+        with folder_lock(step, wait=True, what="teacher training"):
+            if not teacher_ready(hparams):
+                logger.warning(
+                    "No finished teacher run in %s: training the teacher "
+                    "first with %s.",
+                    folder,
+                    hparams["teacher_hparams_file"],
+                )
+                (run or run_child)(teacher_command(hparams, argv))
     sb.utils.distributed.ddp_barrier()
+    check_run_info(folder, hparams)
+
+
+def run_child(cmd):
+    """Runs a command to its end; it is stopped if this process dies."""
+    with subprocess.Popen(cmd, preexec_fn=die_with_parent) as proc:
+        try:
+            code = proc.wait()
+        except BaseException:  # KeyboardInterrupt, SystemExit: stop it too
+            proc.terminate()
+            proc.wait()
+            raise
+    if code != 0:
+        raise subprocess.CalledProcessError(code, cmd)
 
 
 def forwarded_options(argv):
@@ -302,7 +330,17 @@ def main(argv):
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
     sb.utils.distributed.ddp_init_group(run_opts)
     hparams_file, hparams = load_hparams(hparams_file, overrides)
+    lock = (
+        folder_lock(hparams["output_folder"])
+        if if_main_process()
+        else contextlib.nullcontext()
+    )
+    with lock:
+        return run(hparams_file, run_opts, overrides, hparams, argv, start)
 
+
+def run(hparams_file, run_opts, overrides, hparams, argv, start):
+    """One experiment, in its locked output folder (see :func:`main`)."""
     sb.create_experiment_directory(
         experiment_directory=hparams["output_folder"],
         hyperparams_to_save=hparams_file,
@@ -317,6 +355,7 @@ def main(argv):
             "data_folder": data_folder,
             "save_folder": hparams["save_folder"],
             "download": hparams["download"],
+            "version": hparams["version"],
             "bad_audio": hparams["bad_audio"],
         },
     )

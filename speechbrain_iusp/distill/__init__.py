@@ -8,7 +8,8 @@
   activations of a model;
 * :mod:`.teacher`: :func:`load_teacher`, :func:`teacher_fingerprint` and
   :class:`TeacherCache`, the teacher's outputs computed once per clip;
-* :mod:`.checkpoints`: :func:`discard_incomplete_checkpoints`;
+* :mod:`.checkpoints`: :func:`discard_incomplete_checkpoints` and
+  :class:`RandomState` (exact resumes);
 * :mod:`.mixup`: :func:`mixup` for multi-label batches.
 
 Authors
@@ -16,7 +17,10 @@ Authors
 """
 
 from speechbrain_iusp.distill.brain import DistillationBrain
-from speechbrain_iusp.distill.checkpoints import discard_incomplete_checkpoints
+from speechbrain_iusp.distill.checkpoints import (
+    RandomState,
+    discard_incomplete_checkpoints,
+)
 from speechbrain_iusp.distill.mixup import mixup
 from speechbrain_iusp.distill.taps import LOGITS, ForwardHookTap, run_with_taps
 from speechbrain_iusp.distill.teacher import (
@@ -29,6 +33,7 @@ from speechbrain_iusp.distill.terms import DistillTerm
 __all__ = [
     "LOGITS",
     "DistillTerm",
+    "RandomState",
     "DistillationBrain",
     "ForwardHookTap",
     "TeacherCache",

@@ -13,7 +13,10 @@ import speechbrain as sb
 from speechbrain.nnet.schedulers import NewBobScheduler, update_learning_rate
 from speechbrain.utils.distributed import if_main_process, run_on_main
 
-from speechbrain_iusp.distill.checkpoints import discard_incomplete_checkpoints
+from speechbrain_iusp.distill.checkpoints import (
+    RandomState,
+    discard_incomplete_checkpoints,
+)
 from speechbrain_iusp.distill.mixup import mixup
 from speechbrain_iusp.distill.taps import LOGITS, run_with_taps
 from speechbrain_iusp.distill.teacher import TeacherCache, teacher_fingerprint
@@ -65,7 +68,10 @@ class DistillationBrain(sb.Brain):
       logging, learning-rate annealing, checkpoints (one helper per stage);
     * ``on_fit_start`` / ``on_evaluate_start``: set aside half-written
       checkpoints of a killed run before resuming, then move, freeze and
-      fingerprint the teacher;
+      fingerprint the teacher. The checkpointer also gets a
+      :class:`~speechbrain_iusp.distill.checkpoints.RandomState`
+      recoverable, so that a resumed run draws the same random numbers as an
+      uninterrupted one;
     * ``fit``: records whether a validation set is given (without one the
       TRAIN stage saves the checkpoints);
     * ``_wrap_distributed`` (a private SpeechBrain method): on CPU (gloo) it
@@ -205,6 +211,13 @@ class DistillationBrain(sb.Brain):
         self._term_count = 0
         self._has_valid = True
         self._warned_ids = False
+        if (
+            self.checkpointer is not None
+            and "random_state" not in self.checkpointer.recoverables
+        ):
+            self.checkpointer.add_recoverable(
+                "random_state", RandomState(), optional_load=True
+            )
 
     # ---------------------------------------------------------------- setup
     @property

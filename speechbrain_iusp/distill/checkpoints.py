@@ -1,15 +1,24 @@
-"""Checkpoint repair: set aside the half-written checkpoints of a killed run.
+"""Checkpoints that resume exactly: repair of half-written ones, and the
+random generators' state.
 
 Authors
  * speechbrain-iusp developers 2026
 """
 
 import logging
+import random
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import torch
 import yaml
 
+from speechbrain.utils.checkpoints import (
+    mark_as_loader,
+    mark_as_saver,
+    register_checkpoint_hooks,
+)
 from speechbrain.utils.distributed import if_main_process
 
 logger = logging.getLogger(__name__)
@@ -102,3 +111,55 @@ def _incomplete_reason(ckpt, required):
         if is_zip_header and not zipfile.is_zipfile(path):
             return f"truncated {path.name}"
     return None
+
+
+@register_checkpoint_hooks
+class RandomState:
+    """The random generators' state as a checkpoint recoverable.
+
+    SpeechBrain restores the model, the optimiser and the epoch counter, but
+    not the state of the random generators (dropout masks, augmentation,
+    mixup), so a resumed run drew other random numbers than an uninterrupted
+    one. With this recoverable (the :class:`DistillationBrain` adds it to
+    its checkpointer), a run killed after an epoch's checkpoint and resumed
+    gives the same numbers as one that was never stopped. It saves the CPU
+    torch generator, the CUDA generators, numpy's and Python's. Under DDP
+    the main process's state is saved and every process gets it back.
+
+    Example
+    -------
+    >>> import os
+    >>> state = RandomState()
+    >>> path = os.path.join(getfixture("tmpdir"), "random_state.ckpt")
+    >>> state._save(path)
+    >>> a = torch.rand(3)
+    >>> state._recover(path, end_of_epoch=True)
+    >>> torch.equal(torch.rand(3), a)
+    True
+    """
+
+    @mark_as_saver
+    def _save(self, path):
+        """Saves every generator's state to ``path``."""
+        state = {
+            "torch": torch.get_rng_state(),
+            "cuda": (
+                torch.cuda.get_rng_state_all()
+                if torch.cuda.is_available()
+                else []
+            ),
+            "numpy": np.random.get_state(),
+            "python": random.getstate(),
+        }
+        torch.save(state, path)
+
+    @mark_as_loader
+    def _recover(self, path, end_of_epoch):
+        """Restores the generators from ``path``."""
+        del end_of_epoch  # the state is the same at any point
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        torch.set_rng_state(state["torch"])
+        if state["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
+        np.random.set_state(state["numpy"])
+        random.setstate(state["python"])

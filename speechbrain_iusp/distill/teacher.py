@@ -119,47 +119,65 @@ def load_teacher(
     (True, False)
     """
     source = str(source)
+    try:
+        _load_weights(teacher, source, max_key, min_key, key, collect_in)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # torch/pickle errors of a bad file
+        raise RuntimeError(
+            f"Cannot load the teacher from {source!r} into "
+            f"{type(teacher).__name__}: {type(err).__name__}: "
+            f"{str(err)[:300]}. The checkpoint is damaged (e.g. an empty "
+            "file), or it holds another model than the teacher architecture "
+            "(e.g. a student run's folder given as the teacher). Point the "
+            "source at a finished teacher run, or delete the teacher run to "
+            "train it again."
+        ) from err
+    teacher.eval()
+    teacher.requires_grad_(False)
+    return teacher
+
+
+def _load_weights(teacher, source, max_key, min_key, key, collect_in):
+    """Loads the weights of ``source`` into ``teacher`` (see load_teacher)."""
     if os.path.isdir(source):
         direct = os.path.join(source, f"{key}.ckpt")
         if os.path.isfile(direct):
             sb.utils.checkpoints.torch_parameter_transfer(teacher, direct)
             logger.info(f"Loaded teacher weights from {direct}")
-        else:
-            checkpointer = Checkpointer(source, {key: teacher})
-            found = checkpointer.recover_if_possible(
-                max_key=max_key, min_key=min_key
-            )
-            if found is None:
-                available = [
-                    (os.path.basename(c.path), c.meta)
-                    for c in checkpointer.list_checkpoints()
-                ]
-                sel = max_key or min_key
-                raise FileNotFoundError(
-                    f"no teacher checkpoint found in {source!r}"
-                    + (f" with meta key {sel!r}" if sel else "")
-                    + f" (checkpoints there: {available or 'none'}). Train a "
-                    "teacher first (e.g. the DCASE2019 recipe with the "
-                    "teacher hparams) and point the source at its "
-                    "save_folder, or give the path of a model.ckpt file."
-                )
-            logger.info(f"Loaded teacher weights from {found.path}")
-    else:
-        from speechbrain.utils.parameter_transfer import Pretrainer
-
-        if collect_in is None:
-            collect_in = tempfile.mkdtemp(prefix="teacher_")
-        pretrainer = Pretrainer(
-            collect_in=collect_in,
-            loadables={key: teacher},
-            paths={key: source},
+            return
+        checkpointer = Checkpointer(source, {key: teacher})
+        found = checkpointer.recover_if_possible(
+            max_key=max_key, min_key=min_key
         )
-        run_on_main(pretrainer.collect_files)
-        pretrainer.load_collected()
-        logger.info(f"Loaded teacher weights from {source}")
-    teacher.eval()
-    teacher.requires_grad_(False)
-    return teacher
+        if found is None:
+            available = [
+                (os.path.basename(c.path), c.meta)
+                for c in checkpointer.list_checkpoints()
+            ]
+            sel = max_key or min_key
+            raise FileNotFoundError(
+                f"no teacher checkpoint found in {source!r}"
+                + (f" with meta key {sel!r}" if sel else "")
+                + f" (checkpoints there: {available or 'none'}). Train a "
+                "teacher first (e.g. the DCASE2019 recipe with the "
+                "teacher hparams) and point the source at its "
+                "save_folder, or give the path of a model.ckpt file."
+            )
+        logger.info(f"Loaded teacher weights from {found.path}")
+        return
+    from speechbrain.utils.parameter_transfer import Pretrainer
+
+    if collect_in is None:
+        collect_in = tempfile.mkdtemp(prefix="teacher_")
+    pretrainer = Pretrainer(
+        collect_in=collect_in,
+        loadables={key: teacher},
+        paths={key: source},
+    )
+    run_on_main(pretrainer.collect_files)
+    pretrainer.load_collected()
+    logger.info(f"Loaded teacher weights from {source}")
 
 
 class TeacherCache:

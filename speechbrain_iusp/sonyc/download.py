@@ -111,6 +111,7 @@ def download_file(
             response = None
         else:
             raise
+    total = None
     if response is not None:
         with response:
             if offset and response.status != 206:
@@ -136,6 +137,11 @@ def download_file(
             finally:
                 bar.close()
     got = os.path.getsize(part)
+    if response is not None and total is not None and got < total:
+        raise OSError(
+            f"Download of {url} ended at {got} of {total} bytes (the server "
+            f"announced {total}); run again to resume from {part}."
+        )
     if size is not None and got != size:
         if got < size:
             raise OSError(
@@ -270,7 +276,14 @@ def fetch(entries, folder, extract=True, progress=True, timeout=30):
         marker = dest + ".extracted"
         if extract and entry.get("extract") and not os.path.exists(marker):
             logger.info("Extracting %s", dest)
-            extract_archive(dest, folder)
+            try:
+                extract_archive(dest, folder)
+            except (tarfile.TarError, zipfile.BadZipFile, EOFError) as err:
+                os.remove(dest)
+                raise OSError(
+                    f"{dest} is not a complete archive ({err}); it was "
+                    "removed: run again to download it anew."
+                ) from err
             with open(marker, "w") as fout:
                 fout.write("done\n")
     return paths

@@ -10,13 +10,13 @@ implementation of them:
   scores are those of the class's complete fine tags (the X tag's scores are
   not thresholds). A tag is predicted when ``score >= threshold``.
 * ``P = TP / max(TP + FP, 0.5)`` and ``R = TP / max(TP + FN, 0.5)``.
-* A curve is the list of ``(R, P)`` points in descending threshold order,
-  stably sorted by ``R``, with ``(0, 1)`` prepended and ``(1, 0)`` appended,
-  and integrated with the trapezoid rule. The official code sorts with an
-  unstable quicksort, so the order of points with equal recall is not defined
-  there; here it is the descending threshold order (precision falls at
-  constant recall, then recall rises), which is the curve traced by sweeping
-  the threshold downwards.
+* A curve is the list of ``(R, P)`` points in ascending threshold order,
+  sorted by ``R`` with numpy's default ``np.argsort`` (quicksort, not
+  stable), with ``(0, 1)`` prepended and ``(1, 0)`` appended, and
+  integrated with the trapezoid rule. The order of points with equal recall
+  matters for the area; it is the one the official code gets, since the same
+  sort runs on the same array (micro and per class). Published SONYC-UST
+  figures come from that code.
 * Micro-AUPRC: over the union of every class's thresholds ``t``, each class
   contributes the counts of its own smallest threshold ``>= t``; TP, FP and
   FN are summed over the classes. Macro-AUPRC is the unweighted mean of the
@@ -191,8 +191,11 @@ def _auprc(counts):
     >>> round(float(_auprc(counts)), 6)
     0.625
     """
-    precision, recall = _precision_recall(counts)
-    order = np.argsort(recall, kind="stable")
+    # The official table lists the points in ascending threshold order and
+    # sorts them by recall with numpy's default (unstable) argsort; the same
+    # call on the same array gives the same order of equal-recall points.
+    precision, recall = _precision_recall(counts[::-1])
+    order = np.argsort(recall)
     r = np.concatenate([[0.0], recall[order], [1.0]])
     p = np.concatenate([[1.0], precision[order], [0.0]])
     return float(np.sum(np.diff(r) * (p[1:] + p[:-1]) / 2.0))

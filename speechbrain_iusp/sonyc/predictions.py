@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from speechbrain_iusp.sonyc.csvrows import read_csv_rows
 from speechbrain_iusp.sonyc.metrics import to_numpy
 from speechbrain_iusp.sonyc.taxonomy import Taxonomy
 
@@ -41,8 +42,9 @@ def write_predictions_csv(path, audio_filenames, scores, labels, taxonomy=None):
 
     Header ``audio_filename``, the fine names (X tags included), then the
     coarse names, without the ``_presence`` suffix. Columns absent from
-    ``labels`` are written as 0; scores are clipped to [0, 1] and written
-    with full float precision.
+    ``labels`` are written as 0; scores are written with full float
+    precision. Scores that are not probabilities in [0, 1] (NaN, inf,
+    logits, percentages) are refused, naming the clip and the column.
 
     Arguments
     ---------
@@ -62,10 +64,14 @@ def write_predictions_csv(path, audio_filenames, scores, labels, taxonomy=None):
     >>> import os
     >>> p = os.path.join(getfixture("tmpdir"), "pred.csv")
     >>> labs = ["1_engine", "8_dog"]
-    >>> write_predictions_csv(p, ["a.wav"], [[0.25, 1.5]], labs)
+    >>> write_predictions_csv(p, ["a.wav"], [[0.25, 1.0]], labs)
     >>> header, row = open(p).read().splitlines()
     >>> header.split(",")[:2], row.split(",")[-8], row.split(",")[-1]
     (['audio_filename', '1-1_small-sounding-engine'], '0.25', '1.0')
+    >>> write_predictions_csv(p, ["a.wav"], [[0.25, 1.5]], labs)
+    Traceback (most recent call last):
+    ...
+    ValueError: score 1.5 of clip 'a.wav', column '8_dog' is not in [0, 1]...
     """
     columns = prediction_columns(taxonomy)
     scores = to_numpy(scores)
@@ -75,14 +81,20 @@ def write_predictions_csv(path, audio_filenames, scores, labels, taxonomy=None):
             f"scores must be [{len(audio_filenames)}, {len(labels)}], got "
             f"{list(scores.shape)}"
         )
-    if not np.all(np.isfinite(scores)):
-        raise ValueError("scores contain NaN or inf")
+    bad = np.argwhere(~((scores >= 0.0) & (scores <= 1.0)))  # NaN too
+    if bad.size:
+        i, j = bad[0]
+        value = float(scores[i, j])
+        raise ValueError(
+            f"score {value!r} of clip {audio_filenames[i]!r}, column "
+            f"{labels[j]!r} is not in [0, 1] ({len(bad)} such scores); "
+            "write probabilities"
+        )
     unknown = [lab for lab in labels if lab not in columns]
     if unknown:
         raise ValueError(f"labels not in the taxonomy: {unknown}")
     if len(set(audio_filenames)) != len(audio_filenames):
         raise ValueError("audio_filenames contain duplicates")
-    scores = np.clip(scores, 0.0, 1.0)
     src = [labels.index(c) if c in labels else -1 for c in columns]
     with open(path, "w", newline="") as fout:
         writer = csv.writer(fout)
@@ -111,15 +123,12 @@ def read_predictions(path, taxonomy):
     coarse : numpy.ndarray
         [N, C] coarse scores (missing columns are 0).
     """
-    with open(path, newline="") as fin:
-        reader = csv.DictReader(fin)
-        header = reader.fieldnames or []
-        if "audio_filename" not in header:
-            raise ValueError(
-                f"Prediction file '{path}' has no 'audio_filename' column"
-            )
-        records = list(reader)
-    names = [(rec["audio_filename"] or "").strip() for rec in records]
+    header, records = read_csv_rows(path, "prediction")
+    if "audio_filename" not in header:
+        raise ValueError(
+            f"Prediction file '{path}' has no 'audio_filename' column"
+        )
+    names = [rec["audio_filename"].strip() for _, rec in records]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ValueError(f"Prediction file '{path}' repeats clips: {dup}")
@@ -134,14 +143,26 @@ def read_predictions(path, taxonomy):
                     stacklevel=3,
                 )
                 continue
-            for i, rec in enumerate(records):
-                try:
-                    out[i, j] = float(rec[lab])
-                except (TypeError, ValueError) as err:
-                    raise ValueError(
-                        f"{path}, line {i + 2}: column '{lab}' holds "
-                        f"{rec[lab]!r}, expected a number"
-                    ) from err
+            for i, (line, rec) in enumerate(records):
+                out[i, j] = _score(rec[lab], path, line, lab)
         return out
 
     return names, block(taxonomy.fine_labels), block(taxonomy.coarse_labels)
+
+
+def _score(text, path, line, column):
+    """A prediction score: a finite number in [0, 1], else an error."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{path}, line {line}: column '{column}' holds {text!r}, "
+            "expected a number"
+        ) from None
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise ValueError(
+            f"{path}, line {line}: column '{column}' holds {text!r}; scores "
+            "must be probabilities in [0, 1] (a percentage? divide by 100; "
+            "logits? apply a sigmoid)"
+        )
+    return value

@@ -33,14 +33,17 @@ Authors
 """
 
 import glob
+import hashlib
 import json
 import logging
 import os
 
+import numpy as np
+
 from speechbrain_iusp.sonyc.releases import (
-    SONYC_UST_V1_FILES,
     download_release,
     manual_instructions,
+    release_files,
 )
 from speechbrain_iusp.sonyc.targets import (
     aggregate_train,
@@ -71,6 +74,7 @@ def prepare_sonyc_ust(
     skip_prep=False,
     bad_audio="error",
     download=False,
+    version="1.0",
     taxonomy_file=None,
     annotation_file=None,
     sample_rates=(44100, 48000),
@@ -94,7 +98,12 @@ def prepare_sonyc_ust(
         ``error``: raise listing every missing, unreadable, empty or wrongly
         sized file; ``skip``: log them and leave their clips out.
     download : bool
-        Fetch the v1.0 release from Zenodo into ``data_folder`` first.
+        Fetch the release from Zenodo into ``data_folder`` first
+        (resuming partial files; checked by md5 where published, else by
+        the announced length and by opening the archives).
+    version : str
+        The release to download: ``"1.0"`` (DCASE 2019, the default) or
+        ``"2.3"``.
     taxonomy_file : str or None
         Default ``data_folder/dcase-ust-taxonomy.yaml`` when it exists, else
         the built-in v1 taxonomy.
@@ -107,7 +116,7 @@ def prepare_sonyc_ust(
     duration_tolerance : float
         Accepted deviation from ``duration`` in seconds.
     download_files : list of dict or None
-        File table for ``download`` (default :data:`SONYC_UST_V1_FILES`).
+        File table for ``download`` (default: the table of ``version``).
 
     Returns
     -------
@@ -132,7 +141,7 @@ def prepare_sonyc_ust(
         return paths
 
     if download:
-        download_release(data_folder, download_files or SONYC_UST_V1_FILES)
+        download_release(data_folder, download_files or release_files(version))
     annotation_file = annotation_file or os.path.join(
         data_folder, "annotations.csv"
     )
@@ -155,23 +164,24 @@ def prepare_sonyc_ust(
         "duration": duration,
         "duration_tolerance": duration_tolerance,
     }
+    audio_index = index_audio(data_folder)
+    opts["inputs"] = _input_signature(
+        annotation_file, taxonomy_file, audio_index, data_folder
+    )
     opt_path = os.path.join(save_folder, OPT_FILE)
-    if _skip(paths, opt_path, opts):
+    redo = _redo_reason(paths, opt_path, opts)
+    if redo is None:
         logger.info("Preparation completed in previous run, skipping.")
         return paths
+    logger.info("Preparing %s: %s.", save_folder, redo)
 
     tax = load_taxonomy(taxonomy_file)
     rows = read_annotations(annotation_file, tax)
     clips = group_by_clip(rows, annotation_file)
-    audio_index = index_audio(data_folder)
     os.makedirs(save_folder, exist_ok=True)
     for split in splits:
         entries = {}
         names = sorted(n for n, c in clips.items() if c["split"] == split)
-        if not names:
-            logger.warning(
-                "No clips of split '%s' in %s", split, annotation_file
-            )
         unverified = []
         for name in names:
             clip = clips[name]
@@ -195,7 +205,7 @@ def prepare_sonyc_ust(
                 len(unverified),
                 unverified[:3],
             )
-        _write_split(
+        written = _write_split(
             split,
             entries,
             audio_index,
@@ -207,26 +217,74 @@ def prepare_sonyc_ust(
             duration,
             duration_tolerance,
         )
+        if not written:
+            raise ValueError(
+                f"Split '{split}' has no usable clip: {annotation_file} lists "
+                f"{len(names)} clips of that split, {len(unverified)} of them "
+                "without a verified (annotator_id 0) row, and every other "
+                "one was missing or bad audio. The splits must be named "
+                "train, validate and test; check the split column and the "
+                "audio folders."
+            )
     with open(opt_path, "w") as fout:
         json.dump(opts, fout, indent=2)
     return paths
 
 
-def _skip(paths, opt_path, opts):
-    """True when every manifest exists and was made with the same options."""
+def _redo_reason(paths, opt_path, opts):
+    """Why the manifests must be made (again), or None when they are good.
+
+    They are made again when a manifest is missing, or when the options or
+    what was read (annotations, taxonomy, the audio files' names, sizes and
+    modification times) differ from the last preparation.
+    """
     if not all(os.path.isfile(p) for p in paths.values()):
-        return False
-    if not os.path.isfile(opt_path):
-        return False
-    with open(opt_path) as fin:
-        try:
+        return "no manifests yet"
+    try:
+        with open(opt_path) as fin:
             saved = json.load(fin)
-        except json.JSONDecodeError:
-            return False
-    if saved != opts:
-        logger.info("Preparation options changed, preparing again.")
-        return False
-    return True
+    except (OSError, json.JSONDecodeError):
+        return "no record of the last preparation"
+    changed = [
+        key
+        for key in sorted(set(opts) | set(saved))
+        if key != "inputs" and opts.get(key) != saved.get(key)
+    ]
+    new, old = opts["inputs"], saved.get("inputs") or {}
+    changed += [f"{key} changed" for key in new if new[key] != old.get(key)]
+    if changed:
+        return (
+            "the inputs differ from the last preparation ("
+            + ", ".join(changed)
+            + ")"
+        )
+    return None
+
+
+def _input_signature(annotation_file, taxonomy_file, audio_index, data_folder):
+    """Hashes of what the preparation reads, to notice any change."""
+
+    def file_hash(path):
+        if path is None:
+            return None
+        digest = hashlib.sha1()
+        with open(path, "rb") as fin:
+            for block in iter(lambda: fin.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    audio = hashlib.sha1()
+    for name in sorted(audio_index):
+        for folder in audio_index[name]:
+            stat = os.stat(os.path.join(data_folder, folder, name))
+            audio.update(
+                f"{folder}/{name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode()
+            )
+    return {
+        "annotations.csv": file_hash(annotation_file),
+        "taxonomy": file_hash(taxonomy_file),
+        "audio files": audio.hexdigest(),
+    }
 
 
 def index_audio(data_folder):
@@ -305,6 +363,11 @@ def check_audio(path, sample_rates, duration, tolerance):
         return (
             f"duration {seconds:.3f} s, expected {duration} s (+/- {tolerance})"
         ), seconds
+    if info.subtype in ("FLOAT", "DOUBLE"):  # only floats hold NaN or inf
+        data, _ = soundfile.read(path, dtype="float32")
+        bad = int(np.size(data) - np.isfinite(data).sum())
+        if bad:
+            return f"{bad} NaN or inf samples", seconds
     return None, seconds
 
 
@@ -351,9 +414,13 @@ def _write_split(
         message = f"{len(bad)} bad audio file(s) in split '{split}':\n  "
         if bad_audio == "error":
             raise RuntimeError(
-                message + listing + "\nUse bad_audio='skip' to leave them out."
+                message
+                + listing
+                + "\nFix or remove these files, or use bad_audio='skip' "
+                "(--bad_audio skip) to leave their clips out."
             )
         logger.warning("%sskipped:\n  %s", message, listing)
     with open(path, "w") as fout:
         json.dump(manifest, fout, indent=2)
     logger.info("Wrote %s (%d clips)", path, len(manifest))
+    return len(manifest)

@@ -9,11 +9,12 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
-import csv
 from dataclasses import dataclass, field
 
 import numpy as np
 import yaml
+
+from speechbrain_iusp.sonyc.csvrows import read_csv_rows
 
 # The v1 ``dcase-ust-taxonomy.yaml``, as nested dicts with the file's keys.
 DEFAULT_TAXONOMY = {
@@ -296,7 +297,7 @@ def read_annotations(path, taxonomy=None):
 
     Example
     -------
-    >>> import os
+    >>> import csv, os
     >>> p = os.path.join(getfixture("tmpdir"), "annotations.csv")
     >>> cols = annotation_columns()
     >>> row = {c: "0" for c in cols}
@@ -312,48 +313,40 @@ def read_annotations(path, taxonomy=None):
     tax = taxonomy or Taxonomy()
     fine_cols = [f"{lab}_presence" for lab in tax.fine_labels]
     coarse_cols = [f"{lab}_presence" for lab in tax.coarse_labels]
-    try:
-        fin = open(path, newline="")
-    except OSError as err:
-        raise FileNotFoundError(
-            f"Cannot read annotations file '{path}': {err}"
-        ) from err
-    rows = []
-    with fin:
-        reader = csv.DictReader(fin)
-        header = reader.fieldnames or []
-        for col in list(ID_COLUMNS) + fine_cols + coarse_cols:
-            if col not in header:
-                raise ValueError(
-                    f"Annotations file '{path}' has no column '{col}'. "
-                    "Expected the SONYC-UST annotations.csv layout (see "
-                    "speechbrain_iusp.sonyc.taxonomy.annotation_columns)."
-                )
-        for line, rec in enumerate(reader, start=2):
-            presence = {}
-            for col in fine_cols + coarse_cols:
-                val = _parse_int(rec[col], col, path, line)
-                if val not in (-1, 0, 1):
-                    raise ValueError(
-                        f"{path}, line {line}: column '{col}' holds {val}, "
-                        "expected 1, 0 or -1"
-                    )
-                presence[col] = val
-            name = (rec["audio_filename"] or "").strip()
-            if not name:
-                raise ValueError(
-                    f"{path}, line {line}: column 'audio_filename' is empty"
-                )
-            rows.append(
-                {
-                    "split": (rec["split"] or "").strip(),
-                    "sensor_id": (rec["sensor_id"] or "").strip(),
-                    "audio_filename": name,
-                    "annotator_id": _parse_int(
-                        rec["annotator_id"], "annotator_id", path, line
-                    ),
-                    "fine": np.array([presence[c] for c in fine_cols]),
-                    "coarse": np.array([presence[c] for c in coarse_cols]),
-                }
+    header, records = read_csv_rows(path, "annotations")
+    for col in list(ID_COLUMNS) + fine_cols + coarse_cols:
+        if col not in header:
+            raise ValueError(
+                f"Annotations file '{path}' has no column '{col}'. "
+                "Expected the SONYC-UST annotations.csv layout (see "
+                "speechbrain_iusp.sonyc.taxonomy.annotation_columns)."
             )
+    rows = []
+    for line, rec in records:
+        presence = {}
+        for col in fine_cols + coarse_cols:
+            val = _parse_int(rec[col], col, path, line)
+            if val not in (-1, 0, 1):
+                raise ValueError(
+                    f"{path}, line {line}: column '{col}' holds {val}, "
+                    "expected 1, 0 or -1"
+                )
+            presence[col] = val
+        name = rec["audio_filename"].strip()
+        if not name:
+            raise ValueError(
+                f"{path}, line {line}: column 'audio_filename' is empty"
+            )
+        rows.append(
+            {
+                "split": rec["split"].strip(),
+                "sensor_id": rec["sensor_id"].strip(),
+                "audio_filename": name,
+                "annotator_id": _parse_int(
+                    rec["annotator_id"], "annotator_id", path, line
+                ),
+                "fine": np.array([presence[c] for c in fine_cols]),
+                "coarse": np.array([presence[c] for c in coarse_cols]),
+            }
+        )
     return rows

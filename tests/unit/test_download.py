@@ -6,6 +6,7 @@ Authors
 
 import hashlib
 import io
+import json
 import os
 import tarfile
 import threading
@@ -199,3 +200,94 @@ def test_unsafe_archive_refused(tmp_path):
     with pytest.raises(ValueError, match="Unsafe path"):
         extract_archive(str(path), str(tmp_path / "out"))
     assert not (tmp_path / "evil.txt").exists()
+
+
+def test_short_transfer_without_known_size_is_resumed(server, tmp_path):
+    # no md5 and no size in the table: the announced Content-Length is what
+    # tells a cut transfer from a complete one
+    data = _payload()
+    server.files["/v1.bin"] = data
+    server.cut["/v1.bin"] = len(data) // 2
+    dest = tmp_path / "v1.bin"
+    with pytest.raises(OSError, match="announced"):
+        download_file(server.url + "/v1.bin", str(dest), progress=False)
+    assert not dest.exists()  # never recorded as complete
+    assert (tmp_path / "v1.bin.part").stat().st_size == len(data) // 2
+    download_file(server.url + "/v1.bin", str(dest), progress=False)
+    assert dest.read_bytes() == data
+    assert server.requests[-1][1] == f"bytes={len(data) // 2}-"
+
+
+def test_corrupt_archive_is_removed_and_downloaded_again(server, tmp_path):
+    good = _archive()
+    server.files["/a.tar.gz"] = good[: len(good) // 2]  # a broken upload
+    entries = [
+        {
+            "name": "a.tar.gz",
+            "url": server.url + "/a.tar.gz",
+            "md5": None,
+            "size": None,
+            "extract": True,
+        }
+    ]
+    with pytest.raises(OSError, match="not a complete archive"):
+        fetch(entries, str(tmp_path), progress=False)
+    assert not (tmp_path / "a.tar.gz").exists()
+    assert not (tmp_path / "a.tar.gz.extracted").exists()
+    server.files["/a.tar.gz"] = good
+    fetch(entries, str(tmp_path), progress=False)
+    assert (tmp_path / "train" / "a.wav").exists()
+
+
+def test_v2_3_release_table_downloads_and_prepares(server, tmp_path):
+    # the v2.3 table (names, archives, published md5s) served locally: the
+    # contents are stand-ins, so their md5s replace the published ones
+    from speechbrain_iusp.demo import generate_corpus
+    from speechbrain_iusp.sonyc.prepare import prepare_sonyc_ust
+    from speechbrain_iusp.sonyc.releases import release_files
+
+    table = release_files("2.3")
+    names = [entry["name"] for entry in table]
+    assert names[:2] == ["annotations.csv", "dcase-ust-taxonomy.yaml"]
+    assert names[2:] == [f"audio-{k}.tar.gz" for k in range(19)]
+    assert table[0]["md5"] == "70b507b15bb4cfcce4870925302f276b"
+    assert all(len(entry["md5"]) == 32 for entry in table)
+    assert all(
+        entry["url"].startswith("https://zenodo.org/record/3966543/")
+        for entry in table
+    )
+
+    corpus = tmp_path / "corpus"
+    generate_corpus(corpus, size="tiny", seed=3, workers=1)
+    wavs = sorted(corpus.glob("*/*.wav"))
+    local = []
+    for k, entry in enumerate(table):
+        if entry["extract"]:  # v2.3 archives unpack into one audio/ folder
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+                for wav in wavs[k - 2 :: 19]:
+                    tar.add(wav, arcname=f"audio/{wav.name}")
+            data = buf.getvalue()
+        else:
+            data = (corpus / entry["name"]).read_bytes()
+        server.files["/" + entry["name"]] = data
+        local.append(
+            dict(
+                entry,
+                url=server.url + "/" + entry["name"],
+                md5=_md5(data),
+                size=len(data),
+            )
+        )
+    data_folder = tmp_path / "sonyc_v2.3"
+    manifests = prepare_sonyc_ust(
+        str(data_folder),
+        str(tmp_path / "save"),
+        download=True,
+        version="2.3",
+        download_files=local,
+    )
+    assert len(list((data_folder / "audio").glob("*.wav"))) == len(wavs)
+    for split, path in manifests.items():
+        with open(path) as fin:
+            assert len(json.load(fin)) == 8, split

@@ -64,13 +64,19 @@ def _bf_class_counts(clips, thr):
 
 
 def _bf_auc(rows):
-    """rows: list of (tp, fp, fn) in descending threshold order."""
+    """rows: list of (tp, fp, fn) in descending threshold order.
+
+    The official rule for the point order: the points in ascending
+    threshold order, sorted by recall with numpy's default argsort (its
+    order among equal recalls is the official one; no other sort gives it).
+    """
     points = []
-    for tp, fp, fn in rows:
+    for tp, fp, fn in reversed(rows):
         p = tp / max(tp + fp, 0.5)
         r = tp / max(tp + fn, 0.5)
         points.append((r, p))
-    points = sorted(points, key=lambda rp: rp[0])  # python sort is stable
+    order = np.argsort(np.array([r for r, _ in points]))
+    points = [points[i] for i in order]
     points = [(0.0, 1.0)] + points + [(1.0, 0.0)]
     area = 0.0
     for (r0, p0), (r1, p1) in zip(points[:-1], points[1:], strict=True):
@@ -228,13 +234,26 @@ def test_hand_ties():
 
 
 def test_hand_tie_order_within_equal_recall():
-    # y = 1 0 0 1, s = .9 .7 .6 .3. Points by descending threshold:
-    # 1.0 (0,0); .9 (.5,1); .7 (.5,.5); .6 (.5,1/3); .3 (1,.5).
-    # Equal recall .5 keeps descending-threshold order 1, .5, 1/3:
-    # area = .5*(0+1)/2 + .5*(1/3+.5)/2 = .25 + .2083333 = .4583333
-    # (ascending precision instead would give .5*(0+1/3)/2 + .5*(1+.5)/2).
+    # y = 1 0 0 1, s = .9 .7 .6 .3. Points by ascending threshold (as the
+    # official table lists them): .3 (1,.5); .6 (.5,1/3); .7 (.5,.5);
+    # .9 (.5,1); 1.0 (0,0). Three points share recall .5: their order after
+    # the official np.argsort decides the area.
+    points = [(1, 0.5), (0.5, 1 / 3), (0.5, 0.5), (0.5, 1.0), (0, 0)]
+
+    def area(order):
+        pts = [(0.0, 1.0)] + [points[i] for i in order] + [(1.0, 0.0)]
+        return sum(
+            (r1 - r0) * (p0 + p1) / 2
+            for (r0, p0), (r1, p1) in zip(pts[:-1], pts[1:], strict=True)
+        )
+
+    recall = np.array([r for r, _ in points], dtype=float)
+    official = area(np.argsort(recall))
     res = _one_class([1, 0, 0, 1], [0.9, 0.7, 0.6, 0.3])
-    assert res["class_auprc"]["1_engine"] == pytest.approx(0.4583333333)
+    assert res["class_auprc"]["1_engine"] == pytest.approx(official, abs=1e-12)
+    # a different order of the tied points gives another area, so the rule
+    # matters: e.g. precision falling within the tie (1, .5, 1/3)
+    assert area([4, 3, 2, 1, 0]) != pytest.approx(area([4, 1, 3, 2, 0]))
 
 
 def test_hand_no_positive_and_all_zero_scores():
@@ -254,9 +273,13 @@ def test_hand_min_threshold_and_score_one():
     # .02 is: points (0,1) (0,0) (1,1) (1,0) -> area .5 (the threshold 1.0
     # adds the TP = 0 point with P = 0, as in the official code).
     assert _one_class([1, 0], [0.02, 0.003])["micro_auprc"] == 0.5
-    # A score of exactly 1.0 is predicted at threshold 1.0 (>=):
-    # points (0,1) (1,1) (1,.5) (1,0) -> area 1.
-    assert _one_class([1, 0], [1.0, 0.3])["micro_auprc"] == 1.0
+    # A score of exactly 1.0 is predicted at threshold 1.0 (>=): points by
+    # ascending threshold (1,.5) (1,1), both at recall 1. In that order:
+    # (0,1) (1,.5) (1,1) (1,0) -> area .75; swapped by the official sort:
+    # area 1. (With > the point at 1.0 would be (0,0) and the area .25.)
+    kept = list(np.argsort(np.array([1.0, 1.0]))) == [0, 1]
+    expected = 0.75 if kept else 1.0
+    assert _one_class([1, 0], [1.0, 0.3])["micro_auprc"] == expected
 
 
 def test_hand_micro_f1_two_classes():
@@ -499,12 +522,12 @@ def test_cli_clip_mismatch(tmp_path):
 
 def test_writer_format(tmp_path):
     path = tmp_path / "p.csv"
-    write_predictions_csv(
-        path,
-        ["x.wav"],
-        [[1.2, -0.1, 0.3]],
-        ["8_dog", "1_engine", "1-X_engine-of-uncertain-size"],
-    )
+    labels = ["8_dog", "1_engine", "1-X_engine-of-uncertain-size"]
+    # scores that are not probabilities are refused, clip and column named
+    for bad in (1.2, -0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="clip 'x.wav', column '8_dog'"):
+            write_predictions_csv(path, ["x.wav"], [[bad, 0.0, 0.3]], labels)
+    write_predictions_csv(path, ["x.wav"], [[1.0, 0.0, 0.3]], labels)
     with open(path, newline="") as fin:
         rows = list(csv.reader(fin))
     header, row = rows

@@ -6,8 +6,12 @@ The package has one folder per concept:
 * ``distill``: the distillation Brain, terms, taps and the teacher;
 * ``models``: the CRNN tagger, its presets and complexity counts;
 * ``sonyc``: SONYC-UST taxonomy, targets, preparation, download, metrics;
+* ``features``: audio reading and the feature cache;
+* ``inference``: the tagger as a product (``AudioTagger``, ONNX);
 * ``demo``: the generated corpus (synthetic, NOT SONYC-UST);
-* ``evaluate``: the command line that scores a prediction CSV.
+* ``evaluate``, ``export``, ``tag``: the command lines (score a prediction
+  CSV; turn a run into a model folder; tag recordings);
+* ``runtime``: process settings (allocator, locks, child processes).
 
 The public names below are imported lazily, so that ``import
 speechbrain_iusp.losses`` does not pull in SpeechBrain, and so that
@@ -63,6 +67,8 @@ _EXPORTS = {
     "prepare_sonyc_ust": "sonyc",
     # the generated corpus
     "generate_corpus": "demo",
+    # inference
+    "AudioTagger": "inference",
 }
 
 __all__ = sorted(_EXPORTS)

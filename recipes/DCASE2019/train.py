@@ -39,6 +39,7 @@ from speechbrain.utils.distributed import if_main_process, run_on_main
 
 from speechbrain_iusp.demo import generate_corpus, read_corpus_info
 from speechbrain_iusp.distill import DistillationBrain, load_teacher
+from speechbrain_iusp.export import export_run
 from speechbrain_iusp.features import FeatureCache
 from speechbrain_iusp.models import count_params_macs
 from speechbrain_iusp.runtime import (
@@ -417,6 +418,18 @@ def run(hparams_file, run_opts, overrides, hparams, argv, start):
         path = Path(hparams["output_folder"]) / "metrics.json"
         path.write_text(json.dumps(report, indent=2))
         logger.info("Metrics written to %s", path)
+        model_dir = Path(hparams["output_folder"]) / "model"
+        export_run(
+            hparams["output_folder"],
+            model_dir,
+            save_folder=hparams["checkpointer"].checkpoints_dir,
+        )
+        logger.info(
+            "Model folder written to %s. Tag a recording with it:\n"
+            "  python -m speechbrain_iusp.tag --model %s RECORDING.wav",
+            model_dir,
+            model_dir,
+        )
         for split in ("validate", "test"):
             if split in report:
                 c = report[split]["coarse"]

@@ -1,0 +1,180 @@
+"""ONNX export of a tagger (log-mels in, probabilities out), verified.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import logging
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+
+class Probabilities(torch.nn.Module):
+    """A tagger's sigmoid outputs for full-length inputs (the exported graph).
+
+    Arguments
+    ---------
+    model : torch.nn.Module
+        ``model(feats) -> logits``.
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, logmel):
+        """``[B, T, F]`` log-mels -> ``[B, n_tags]`` probabilities."""
+        return torch.sigmoid(self.model(logmel))
+
+
+def export_onnx(model, path, n_mels, frames=None, opset=17):
+    """Exports ``model`` to ONNX with the TorchScript exporter.
+
+    The graph maps log-mels ``[B, T, n_mels]`` (named ``logmel``) to
+    probabilities ``[B, n_tags]`` (``probabilities``). The batch axis is
+    dynamic; the time axis too unless ``frames`` is given. The legacy
+    (TorchScript) exporter is used because the dynamo exporter of torch
+    2.9-2.11 writes ``nn.GRU`` with the wrong ``linear_before_reset`` and
+    freezes the time axis of recurrent layers; check the result with
+    :func:`verify_onnx` in any case.
+
+    Arguments
+    ---------
+    model : torch.nn.Module
+        The tagger (``model(feats) -> logits``), put in eval mode.
+    path : str
+        Output ``.onnx`` file.
+    n_mels : int
+        Feature bands.
+    frames : int, optional
+        Fix the time axis to this many frames (None: dynamic).
+    opset : int
+        ONNX opset.
+    """
+    wrapper = Probabilities(model.eval()).eval()
+    example = torch.randn(2, frames or 251, n_mels)  # batch 2: see pitfalls
+    axes = {"logmel": {0: "batch"}, "probabilities": {0: "batch"}}
+    if frames is None:
+        axes["logmel"][1] = "frames"
+    with torch.no_grad():
+        torch.onnx.export(
+            wrapper,
+            (example,),
+            str(path),
+            input_names=["logmel"],
+            output_names=["probabilities"],
+            dynamic_axes=axes,
+            opset_version=opset,
+            dynamo=False,
+        )
+
+
+def onnx_session(path, threads=None):
+    """An ONNX Runtime CPU session (``threads`` intra-op threads).
+
+    Arguments
+    ---------
+    path : str
+        The ``.onnx`` file.
+    threads : int, optional
+        Intra-op threads (None: ONNX Runtime's default).
+
+    Returns
+    -------
+    onnxruntime.InferenceSession
+    """
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(
+        str(path), options, providers=["CPUExecutionProvider"]
+    )
+
+
+def run_onnx(session, feats):
+    """Probabilities from an ONNX session for log-mels ``[B, T, F]``.
+
+    Arguments
+    ---------
+    session : onnxruntime.InferenceSession
+        From :func:`onnx_session`.
+    feats : torch.Tensor or numpy.ndarray
+        Log-mels.
+
+    Returns
+    -------
+    torch.Tensor
+        ``[B, n_tags]``.
+    """
+    array = np.ascontiguousarray(
+        feats.detach().cpu().numpy() if torch.is_tensor(feats) else feats,
+        dtype=np.float32,
+    )
+    return torch.from_numpy(session.run(None, {"logmel": array})[0])
+
+
+def verify_onnx(model, path, inputs, atol=1e-4):
+    """Largest absolute difference between ONNX Runtime and PyTorch.
+
+    Arguments
+    ---------
+    model : torch.nn.Module
+        The PyTorch tagger (eval mode).
+    path : str
+        The exported ``.onnx`` file.
+    inputs : list of torch.Tensor
+        Log-mels ``[B, T, F]`` to compare on (real clips, every length the
+        graph claims to accept).
+    atol : float
+        The largest difference accepted.
+
+    Returns
+    -------
+    float
+        The largest absolute difference over every output of every input.
+
+    Raises
+    ------
+    ValueError
+        When a difference exceeds ``atol`` (the input's shape is named).
+    """
+    session = onnx_session(path)
+    wrapper = Probabilities(model.eval()).eval()
+    worst = 0.0
+    for feats in inputs:
+        with torch.no_grad():
+            want = wrapper(feats)
+        got = run_onnx(session, feats)
+        diff = float((got - want).abs().max())
+        worst = max(worst, diff)
+        if not diff <= atol:
+            raise ValueError(
+                f"{path}: ONNX Runtime differs from PyTorch by {diff:.2e} "
+                f"(> {atol}) on an input of shape {tuple(feats.shape)}"
+            )
+    return worst
+
+
+def quantize_int8(src, dst):
+    """Writes a dynamically int8-quantised copy of an ONNX model.
+
+    Weights of the matrix products (MatMul, Gemm) and recurrent layers are
+    stored as int8 and activations quantised on the fly (ONNX Runtime's
+    ``quantize_dynamic``); convolutions stay float.
+
+    Arguments
+    ---------
+    src : str
+        The float model.
+    dst : str
+        The quantised copy.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)

@@ -1,0 +1,263 @@
+"""The tagger as a product: the model folder a run writes, AudioTagger, the
+tag and export command lines, ONNX, windows, and bad input.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from speechbrain.inference.interfaces import foreign_class
+
+from speechbrain_iusp.demo import generate_corpus
+from speechbrain_iusp.inference import AudioTagger
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN = ROOT / "recipes" / "DCASE2019" / "train.py"
+
+
+def _run(args, check=True):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    proc = subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if check:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A finished (debug) baseline run on the tiny corpus, and its data."""
+    base = tmp_path_factory.mktemp("product")
+    data = base / "sonyc"
+    generate_corpus(data, size="tiny", seed=5, workers=1)
+    _, out = _run(
+        [
+            TRAIN,
+            "hparams/baseline.yaml",
+            f"--data_folder={data}",
+            f"--output_root={base / 'results'}",
+            "--student_size=tiny",
+            "--debug",
+            "--debug_persistently",
+            "--noprogressbar",
+        ]
+    )
+    folder = base / "results" / "baseline_tiny" / "1234"
+    assert "python -m speechbrain_iusp.tag --model" in out
+    return folder, data
+
+
+@pytest.fixture(scope="module")
+def exported(run, tmp_path_factory):
+    """The run exported with ONNX, int8 and validate thresholds."""
+    folder, _ = run
+    model_dir = tmp_path_factory.mktemp("export") / "model"
+    _, out = _run(
+        [
+            "-m",
+            "speechbrain_iusp.export",
+            folder,
+            model_dir,
+            "--onnx",
+            "--quantize",
+            "int8",
+            "--thresholds",
+            "validate",
+        ]
+    )
+    return model_dir, json.loads((model_dir / "export.json").read_text())
+
+
+def _test_wavs(data):
+    return sorted((data / "audio-eval").glob("*.wav"))
+
+
+def test_the_run_writes_a_model_folder_that_tags_like_the_run(run):
+    folder, data = run
+    model_dir = folder / "model"
+    for name in ("hyperparams.yaml", "model.ckpt", "custom.py", "README.md"):
+        assert (model_dir / name).is_file(), name
+    card = (model_dir / "README.md").read_text()
+    assert "synthetic, NOT SONYC-UST" in card and "micro-AUPRC" in card
+    tagger = AudioTagger.from_hparams(
+        source=str(model_dir), savedir=str(model_dir)
+    )
+    with open(folder / "predictions_test.csv", newline="") as fin:
+        rows = list(csv.DictReader(fin))
+    assert len(rows) == len(_test_wavs(data))
+    for row in rows:
+        result = tagger.tag_file(data / "audio-eval" / row["audio_filename"])
+        for tag in tagger.tags:
+            assert abs(result["scores"][tag] - float(row[tag])) <= 1e-5
+        assert len(result["timeline"]) == 1
+    # the batch interface gives the same numbers
+    wav, _ = sf.read(data / "audio-eval" / rows[0]["audio_filename"])
+    probs, tags = tagger.tag_batch(torch.tensor(wav, dtype=torch.float32)[None])
+    assert probs.shape == (1, 37) and tags == tagger.tags
+    assert abs(float(probs[0, 0]) - float(rows[0][tags[0]])) <= 1e-5
+
+
+def test_tag_cli_csv_scores_like_the_run(run, exported, tmp_path):
+    folder, data = run
+    model_dir, _ = exported
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for backend in ("torch", "onnx"):
+        out_csv = tmp_path / f"{backend}.csv"
+        _, out = _run(
+            [
+                "-m",
+                "speechbrain_iusp.tag",
+                "--model",
+                model_dir,
+                data / "audio-eval",
+                "--csv",
+                out_csv,
+                "--backend",
+                backend,
+            ]
+        )
+        assert out.count(".wav:") == len(_test_wavs(data))
+        for mode in ("coarse", "fine"):
+            scored = tmp_path / f"{backend}_{mode}.json"
+            _run(
+                [
+                    "-m",
+                    "speechbrain_iusp.evaluate",
+                    out_csv,
+                    data / "annotations.csv",
+                    "--split",
+                    "test",
+                    "--mode",
+                    mode,
+                    "--json",
+                    scored,
+                ]
+            )
+            got = json.loads(scored.read_text())
+            want = metrics["test"][mode]
+            # the torch backend is the run's model; ONNX is within 1e-4
+            tol = 1e-9 if backend == "torch" else 1e-3
+            assert abs(got["micro_auprc"] - want["micro_auprc"]) <= tol
+
+
+def test_export_checks_onnx_at_every_length(exported):
+    model_dir, report = exported
+    onnx = report["onnx"]
+    assert onnx["time_axis"] == "dynamic"
+    assert set(onnx["max_abs_diff_vs_pytorch"]) == {"3 s", "10 s", "30 s"}
+    assert max(onnx["max_abs_diff_vs_pytorch"].values()) <= 1e-4
+    assert (model_dir / "model.int8.onnx").stat().st_size < (
+        model_dir / "model.onnx"
+    ).stat().st_size
+    thresholds = AudioTagger.from_hparams(
+        source=str(model_dir), savedir=str(model_dir)
+    ).thresholds
+    assert thresholds.shape == (37,) and not bool((thresholds == 0.5).all())
+
+
+def test_foreign_class_loads_the_folder(run):
+    folder, data = run
+    tagger = foreign_class(
+        source=str(folder / "model"),
+        pymodule_file="custom.py",
+        classname="AudioTagger",
+        savedir=str(folder / "model"),
+    )
+    result = tagger.tag_file(_test_wavs(data)[0])
+    assert set(result["scores"]) == set(tagger.tags)
+
+
+def test_long_recording_is_tagged_in_windows(run, tmp_path):
+    folder, data = run
+    tagger = AudioTagger.from_hparams(
+        source=str(folder / "model"), savedir=str(folder / "model")
+    )
+    clips = [sf.read(p, dtype="float32")[0] for p in _test_wavs(data)[:4]]
+    long = np.concatenate(clips)[: 35 * 44100]
+    path = tmp_path / "long.wav"
+    sf.write(path, np.stack([long, long], 1), 44100)  # stereo
+    result = tagger.tag_file(path, progress=True)
+    starts = [w["start"] for w in result["timeline"]]
+    assert starts == [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
+    assert result["timeline"][-1]["end"] == 35.0
+    for tag in tagger.tags:
+        best = max(w["scores"][tag] for w in result["timeline"])
+        assert result["scores"][tag] == pytest.approx(best)
+    # the window that is one clip scores like that clip alone
+    alone = tagger.tag_file(_test_wavs(data)[1])["scores"]
+    for tag in tagger.tags[:5]:
+        assert result["timeline"][2]["scores"][tag] == pytest.approx(
+            alone[tag], abs=1e-5
+        )
+    # any rate: the same clip at 48 kHz is resampled
+    resampled = tmp_path / "48k.wav"
+    wav = np.interp(
+        np.arange(480000) * 44100 / 48000, np.arange(441000), clips[0]
+    )
+    sf.write(resampled, wav, 48000)
+    assert len(tagger.tag_file(resampled)["scores"]) == 37
+
+
+def test_bad_input_is_named(run, tmp_path):
+    folder, data = run
+    model_dir = folder / "model"
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros(0), 44100)
+    short = tmp_path / "short.wav"
+    sf.write(short, np.zeros(4410), 44100)  # 0.1 s
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"not audio")
+    good = _test_wavs(data)[0]
+    missing = tmp_path / "missing.wav"
+    code, out = _run(
+        [
+            "-m",
+            "speechbrain_iusp.tag",
+            "--model",
+            model_dir,
+            missing,
+            garbage,
+            empty,
+            short,
+            good,
+        ],
+        check=False,
+    )
+    assert code == 2
+    assert f"{missing}: no such file" in out
+    assert f"{garbage}: unreadable audio" in out
+    assert f"{empty}: empty audio" in out
+    assert f"{short}: 0.100 s of audio; the tagger needs at least" in out
+    assert f"{good}:" in out  # the good file is still tagged
+    broken = tmp_path / "broken_model"
+    broken.mkdir()
+    (broken / "hyperparams.yaml").write_text(
+        (model_dir / "hyperparams.yaml").read_text()
+    )
+    code, out = _run(
+        ["-m", "speechbrain_iusp.tag", "--model", broken, good], check=False
+    )
+    assert code == 2
+    assert "not a complete model folder: no ['model.ckpt']" in out
+    code, out = _run(
+        ["-m", "speechbrain_iusp.export", tmp_path, tmp_path / "m"],
+        check=False,
+    )
+    assert code == 2 and "not a finished run" in out

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from recipe_helpers import processes_mentioning
 
 from speechbrain_iusp.demo import generate_corpus
 
@@ -326,19 +327,6 @@ def test_student_run_given_as_teacher_is_named(data, tmp_path):
     assert "another model than the teacher" in out
 
 
-def _pids_mentioning(text):
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
-            except OSError:
-                continue
-            if text.encode() in cmdline:
-                found.append(int(proc.name))
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
 def test_kill_during_the_teacher_step_resumes_bit_identical(data, tmp_path):
     teacher_yaml = tmp_path / "teacher_short.yaml"
@@ -384,9 +372,9 @@ def test_kill_during_the_teacher_step_resumes_bit_identical(data, tmp_path):
     student.wait()
     teacher_folder = str(killed / "teacher" / "1234")
     deadline = time.time() + 30
-    while _pids_mentioning(teacher_folder) and time.time() < deadline:
+    while processes_mentioning(teacher_folder) and time.time() < deadline:
         time.sleep(0.2)
-    assert not _pids_mentioning(teacher_folder), "the teacher run lives on"
+    assert not processes_mentioning(teacher_folder), "the teacher run lives on"
     assert not (killed / "teacher" / "1234" / "metrics.json").exists()
 
     subprocess.run(command(killed), cwd=ROOT, env=_env(), check=True)

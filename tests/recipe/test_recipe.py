@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from recipe_helpers import processes_mentioning
 
 from speechbrain_iusp.demo import generate_corpus
 
@@ -377,20 +378,6 @@ def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
     assert "running" not in again and "reusing" in again
 
 
-def _processes_mentioning(text):
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        if text.encode() in cmdline:
-            found.append(int(proc.name))
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
 def test_killed_comparison_runner_stops_its_runs(corpus, tmp_path):
     out_root = tmp_path / "cmp_killed"
@@ -414,7 +401,7 @@ def test_killed_comparison_runner_stops_its_runs(corpus, tmp_path):
     while time.time() < deadline:
         children = [
             pid
-            for pid in _processes_mentioning(f"--output_root={out_root}")
+            for pid in processes_mentioning(f"--output_root={out_root}")
             if pid != runner.pid
         ]
         if children:
@@ -424,4 +411,4 @@ def test_killed_comparison_runner_stops_its_runs(corpus, tmp_path):
     runner.send_signal(signal.SIGTERM)
     assert runner.wait(timeout=60) == 128 + signal.SIGTERM
     time.sleep(1)
-    assert not _processes_mentioning(f"--output_root={out_root}")
+    assert not processes_mentioning(f"--output_root={out_root}")

@@ -65,7 +65,15 @@ TAXONOMY_FILE = "dcase-ust-taxonomy.yaml"
 DEFAULT_SEED = 2019
 
 # Clips per split (train, validate, test).
-SIZES = {"default": (300, 100, 100), "tiny": (8, 8, 8)}
+# Clips per split (train, validate, test). "default" keeps the main command
+# short; "study" is the size of the IUSP study (>= 1000 train, 300 test);
+# "sonyc" has the split sizes of SONYC-UST v1 (2351 / 443 / 274).
+SIZES = {
+    "default": (300, 100, 100),
+    "tiny": (8, 8, 8),
+    "study": (1200, 300, 300),
+    "sonyc": (2351, 443, 274),
+}
 
 # Relative frequency of the coarse classes (by coarse code), imbalanced like
 # the real data: engines and voices common, saws and dogs rare.

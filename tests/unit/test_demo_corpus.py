@@ -256,3 +256,15 @@ def test_cli_same_seed_byte_identical(small_other_seed, tmp_path):
     )
     assert bad.returncode == 2 and "not empty" in bad.stderr
     assert os.listdir(foreign) == ["notes.txt"]
+
+
+def test_sizes_of_the_study_and_of_sonyc_ust():
+    study = dc._resolve_sizes("study", None, None, None)
+    assert study["train"] >= 1000 and study["test"] >= 300
+    assert list(dc._resolve_sizes("sonyc", None, None, None).values()) == [
+        2351,
+        443,
+        274,
+    ]
+    with pytest.raises(ValueError, match="Unknown size"):
+        dc._resolve_sizes("huge", None, None, None)

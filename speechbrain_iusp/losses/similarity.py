@@ -24,6 +24,7 @@ from speechbrain_iusp.losses.common import (
 )
 
 IUSP_METHODS = ("auto", "gram", "factored")
+IUSP_SIMILARITIES = ("gram", "cosine")
 TIME_ALIGN = ("error", "pool")
 
 # Cost model of ``method="auto"``: forward+backward seconds per utterance,
@@ -61,6 +62,7 @@ def check_iusp_options(
     eps=DEFAULT_EPS,
     reduction="mean",
     factored_dtype=None,
+    similarity="gram",
 ):
     """Validate the options of :func:`iusp_loss` (raises ValueError).
 
@@ -76,6 +78,8 @@ def check_iusp_options(
         ``"mean"``, ``"sum"`` or ``"none"``.
     factored_dtype : torch.dtype or str, optional
         None, float32 or float64.
+    similarity : str
+        ``"gram"`` or ``"cosine"``.
 
     Returns
     -------
@@ -90,6 +94,7 @@ def check_iusp_options(
     ValueError: method='fast' is not supported; use one of 'auto', ...
     """
     check_choice("method", method, IUSP_METHODS)
+    check_choice("similarity", similarity, IUSP_SIMILARITIES)
     check_choice("time_align", time_align, TIME_ALIGN)
     check_choice("reduction", reduction, REDUCTIONS)
     check_eps(eps)
@@ -271,6 +276,25 @@ def _iusp_factored(ft, fs, eps, matmul_dtype):
     return row.clamp_min(0.0).sum(-1)
 
 
+def _cosine_distance(ft, fs, method, matmul_dtype):
+    """Per-utterance ``||S_t - S_s||_F^2`` of frame cosine similarities.
+
+    ``ft``, ``fs`` hold unit (or zero) frames. ``gram`` builds the T x T
+    matrices; ``factored`` uses ``||A A^T - B B^T||_F^2 = ||A^T A||_F^2 +
+    ||B^T B||_F^2 - 2 ||A^T B||_F^2`` (linear memory in T), combined in
+    float64 and clamped at 0.
+    """
+    if method == "gram":
+        st = torch.bmm(ft, ft.transpose(1, 2))
+        ss = torch.bmm(fs, fs.transpose(1, 2))
+        return (st - ss).square().sum(dim=(1, 2))
+    ft, fs = ft.to(matmul_dtype), fs.to(matmul_dtype)
+    tt = torch.bmm(ft.transpose(1, 2), ft).double().square().sum((1, 2))
+    ss = torch.bmm(fs.transpose(1, 2), fs).double().square().sum((1, 2))
+    ts = torch.bmm(ft.transpose(1, 2), fs).double().square().sum((1, 2))
+    return (tt + ss - 2.0 * ts).clamp_min(0.0)
+
+
 def iusp_loss(
     student,
     teacher,
@@ -280,6 +304,7 @@ def iusp_loss(
     eps=DEFAULT_EPS,
     reduction="mean",
     factored_dtype=None,
+    similarity="gram",
 ):
     r"""Intra-utterance similarity preserving (IUSP) distillation loss.
 
@@ -363,6 +388,14 @@ def iusp_loss(
     reduction : str
         ``"mean"`` (over utterances, the 1/N above), ``"sum"`` or
         ``"none"`` (the per-utterance values, shape [B]).
+    similarity : str
+        The frame similarity that is matched. ``"gram"`` (default, the
+        paper's IUSP): the rows of ``G = F F^T`` L2-normalised.
+        ``"cosine"``: the cosine similarity of L2-normalised frames,
+        ``S = F^ F^^T`` (``F^`` the frames scaled to unit norm, a zero frame
+        staying zero), compared without further normalisation; its
+        ``factored`` path uses the Frobenius identity
+        ``||A A^T - B B^T||^2 = ||A^T A||^2 + ||B^T B||^2 - 2 ||A^T B||^2``.
     factored_dtype : torch.dtype or str, optional
         The dtype of the factored path's matrix products. ``None`` (default)
         uses the compute dtype (float32 unless an input is float64).
@@ -398,7 +431,7 @@ def iusp_loss(
     """
     who = "iusp_loss"
     matmul_dtype = check_iusp_options(
-        method, time_align, eps, reduction, factored_dtype
+        method, time_align, eps, reduction, factored_dtype, similarity
     )
     ft = _fold_frames(teacher, who, "teacher")
     fs = _fold_frames(student, who, "student")
@@ -450,7 +483,11 @@ def iusp_loss(
         fs = torch.where(keep, fs, 0.0)
         if method == "auto":
             method = iusp_choose_method(num_frames, ft.shape[2], fs.shape[2])
-        if method == "gram":
+        if similarity == "cosine":
+            ft = F.normalize(ft, dim=-1, eps=eps)
+            fs = F.normalize(fs, dim=-1, eps=eps)
+            per_utt = _cosine_distance(ft, fs, method, matmul_dtype or dtype)
+        elif method == "gram":
             per_utt = _iusp_gram(ft, fs, eps)
         else:
             per_utt = _iusp_factored(ft, fs, eps, matmul_dtype or dtype)

@@ -862,3 +862,86 @@ def test_module_is_torch_only():
         if name.endswith(".py"):
             with open(os.path.join(folder, name), encoding="utf-8") as fin:
                 assert not pattern.search(fin.read()), name
+
+
+# ---------------------------------------------------------------------------
+# IUSP with the cosine similarity of normalised frames
+# ---------------------------------------------------------------------------
+
+
+def ref_iusp_cosine(student, teacher, lengths=None, reduction="mean"):
+    """Cosine variant: S = unit frames times unit frames^T, per utterance."""
+    batch, num_frames = teacher.shape[0], teacher.shape[1]
+    ft = teacher.detach().double().reshape(batch, num_frames, -1)
+    fs = student.detach().double().reshape(batch, num_frames, -1)
+
+    def cosines(frames):
+        out = torch.zeros(frames.shape[0], frames.shape[0], dtype=torch.float64)
+        for i in range(frames.shape[0]):
+            for j in range(frames.shape[0]):
+                ni, nj = float(frames[i].norm()), float(frames[j].norm())
+                if ni > 0 and nj > 0:
+                    out[i, j] = float(frames[i] @ frames[j]) / (ni * nj)
+        return out
+
+    values = []
+    for n in range(batch):
+        tn = true_frames(lengths, n, num_frames)
+        diff = cosines(ft[n, :tn]) - cosines(fs[n, :tn])
+        values.append(float((diff * diff).sum()) / tn**2)
+    values = torch.tensor(values, dtype=torch.float64)
+    return values if reduction == "none" else values.mean()
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_iusp_cosine_matches_reference(method, dtype):
+    torch.manual_seed(31)
+    student = torch.randn(3, 17, 5, dtype=dtype)
+    teacher = torch.randn(3, 17, 4, 3, dtype=dtype)
+    student[1, 4] = 0.0  # a zero frame stays a zero row and column
+    lengths = torch.tensor([1.0, 0.7, 0.4])
+    got = iusp_loss(
+        student,
+        teacher,
+        lengths,
+        method=method,
+        similarity="cosine",
+        reduction="none",
+    )
+    want = ref_iusp_cosine(student, teacher, lengths, reduction="none")
+    assert_close(got, want, dtype)
+    # it is another quantity than the row-normalised Gram
+    gram = iusp_loss(student, teacher, lengths, method=method)
+    assert not torch.allclose(got.mean(), gram)
+
+
+@pytest.mark.parametrize("method", ["gram", "factored"])
+def test_iusp_cosine_gradcheck_and_padding(method):
+    torch.manual_seed(32)
+    student = torch.randn(2, 9, 3, dtype=torch.float64, requires_grad=True)
+    teacher = torch.randn(2, 9, 4, dtype=torch.float64)
+    lengths = torch.tensor([1.0, 0.6])
+    assert torch.autograd.gradcheck(
+        lambda s: iusp_loss(
+            s, teacher, lengths, method=method, similarity="cosine"
+        ),
+        (student,),
+    )
+    # a padded clip equals the clip alone, whatever the padding holds
+    padded = student.detach().clone()
+    padded[1, 5:] = 1e6
+    alone = iusp_loss(
+        student[1:, :5], teacher[1:, :5], method=method, similarity="cosine"
+    )
+    both = iusp_loss(
+        padded,
+        teacher,
+        lengths,
+        method=method,
+        similarity="cosine",
+        reduction="none",
+    )
+    assert_close(both[1], alone, torch.float64)
+    with pytest.raises(ValueError, match="similarity"):
+        iusp_loss(student, teacher, similarity="dot")

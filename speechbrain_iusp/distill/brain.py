@@ -42,6 +42,7 @@ _SETTINGS = {
     "train_logger": None,
     "epoch_counter": None,
     "teacher_cache": False,
+    "gradient_share": False,
 }
 
 
@@ -114,7 +115,11 @@ class DistillationBrain(sb.Brain):
       the selection key);
     * ``lr_annealing``: ``NewBobScheduler`` or an epoch-based scheduler;
     * ``train_logger``, ``epoch_counter``;
-    * ``teacher_cache``: ``True`` / ``False`` or a :class:`TeacherCache`.
+    * ``teacher_cache``: ``True`` / ``False`` or a :class:`TeacherCache`;
+    * ``gradient_share``: log, per TRAIN stage, each term's share of the
+      gradient at its student tap (``<name>_share``, see
+      ``_gradient_shares``), so that a weight can be read as "how hard the
+      term pulls that layer against the task".
 
     Logged per stage (averages over the stage's batches): ``loss`` (the
     total), ``task`` and one entry per term name (unweighted). After TEST the
@@ -468,6 +473,7 @@ class DistillationBrain(sb.Brain):
         )
         total = task
         values = {"task": task.detach()}
+        weighted = []
         if predictions["teacher"] is not None:
             lens = predictions["lengths"]
             with torch.autocast(device_type=self.device_type, enabled=False):
@@ -476,7 +482,10 @@ class DistillationBrain(sb.Brain):
                     t_act = predictions["teacher"][term.teacher_tap].float()
                     value = term(s_act, t_act, lens)
                     values[term.name] = value.detach()
-                    total = total + term.weight * value
+                    weighted.append((term, term.weight * value))
+                    total = total + weighted[-1][1]
+        if stage == sb.Stage.TRAIN and self.cfg.gradient_share and weighted:
+            values.update(self._gradient_shares(task, weighted, predictions))
         for name, value in values.items():
             self._term_sums[name] = self._term_sums.get(name, 0.0) + float(
                 value
@@ -488,6 +497,34 @@ class DistillationBrain(sb.Brain):
                 batch.id, torch.sigmoid(logits).detach().cpu(), targets.cpu()
             )
         return total
+
+    def _gradient_shares(self, task, weighted, predictions):
+        """Each term's share of the gradient at its student tap.
+
+        ``share = |g_term| / (|g_term| + |g_task|)``, with ``g`` the
+        gradient of the weighted term and of the task loss with respect to
+        the student's activation at the term's tap (L2 norms over the
+        batch). 0.5 means the term pulls that layer as hard as the task.
+        """
+        shares, task_norms = {}, {}
+        for term, value in weighted:
+            act = predictions["student"][term.student_tap]
+            if not act.requires_grad:
+                continue
+            if term.student_tap not in task_norms:
+                (grad,) = torch.autograd.grad(
+                    task, act, retain_graph=True, allow_unused=True
+                )
+                task_norms[term.student_tap] = (
+                    0.0 if grad is None else float(grad.norm())
+                )
+            (grad,) = torch.autograd.grad(
+                value, act, retain_graph=True, allow_unused=True
+            )
+            norm = 0.0 if grad is None else float(grad.norm())
+            both = norm + task_norms[term.student_tap]
+            shares[f"{term.name}_share"] = norm / both if both > 0 else 0.0
+        return shares
 
     # --------------------------------------------------------------- stages
     def on_stage_start(self, stage, epoch=None):

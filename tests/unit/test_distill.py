@@ -33,7 +33,12 @@ from speechbrain_iusp.distill import (
     run_with_taps,
     teacher_fingerprint,
 )
-from speechbrain_iusp.losses import KDLoss, kd_loss
+from speechbrain_iusp.losses import (
+    KDLoss,
+    iusp_loss,
+    kd_loss,
+    tagging_bce_loss,
+)
 
 LOADER = {"batch_size": 8, "shuffle": True}
 
@@ -584,3 +589,38 @@ def test_half_written_checkpoints_are_set_aside(tmp_path):
     ]
     assert [c.path.name for c in ckp.list_checkpoints()] == ["CKPT+a"]
     assert ckp.recover_if_possible() is not None
+
+
+def test_gradient_share_is_logged_and_matches_a_hand_computation(
+    tmp_path, data
+):
+    terms = [
+        {"name": "iusp", "loss": "iusp", "weight": 50.0}
+        | {"teacher_tap": "rnn", "student_tap": "rnn"},
+        {"name": "kd", "loss": "kd", "weight": 1.0},
+    ]
+    brain = _brain(
+        tmp_path, make_student(), make_teacher(), terms, gradient_share=True
+    )
+    _fit(brain, data)
+    for line in _log(tmp_path).strip().splitlines():
+        assert "train iusp_share:" in line and "train kd_share:" in line
+        assert "valid iusp_share" not in line
+    # one batch by hand: |g_term| / (|g_term| + |g_task|) at the tap
+    batch = PaddedBatch([data[0][i] for i in range(4)])
+    brain.modules.train()
+    torch.manual_seed(0)
+    out = brain.compute_forward(batch, sb.Stage.TRAIN)
+    brain._term_sums, brain._term_count = {}, 0
+    brain.compute_objectives(out, batch, sb.Stage.TRAIN)
+    rnn, logits = out["student"]["rnn"], out["logits"]
+    task = tagging_bce_loss(logits, out["targets"], weight=out["target_weight"])
+    iusp = 50.0 * iusp_loss(rnn, out["teacher"]["rnn"], out["lengths"])
+    kd = kd_loss(logits, out["teacher"]["logits"])
+    for name, value, act in (("iusp", iusp, rnn), ("kd", kd, logits)):
+        (g_term,) = torch.autograd.grad(value, act, retain_graph=True)
+        (g_task,) = torch.autograd.grad(task, act, retain_graph=True)
+        expected = g_term.norm() / (g_term.norm() + g_task.norm())
+        assert brain._term_sums[f"{name}_share"] == pytest.approx(
+            float(expected), rel=1e-5
+        )

@@ -210,34 +210,111 @@ def student_epochs(args):
     return {"number_of_epochs": args.student_epochs}
 
 
-def tune(args, output_root, extra, log_dir):
-    """Pick each method's settings on the validate split (one seed/size)."""
-    trials = []
-    for method in args.methods:
-        for choice in TUNING_GRID.get(method, []):
-            tag = "_".join(f"{k}-{v}" for k, v in choice.items())
-            overrides = {
-                "student_size": args.tune_size,
-                "seed": args.tune_seed,
-                **student_epochs(args),
-                **choice,
-                "experiment_name": f"tune_{method}_{tag}",
-            }
-            trials.append((method, choice, overrides))
-    results = run_many(
-        [(f"hparams/{t[0]}.yaml", t[2]) for t in trials],
-        args,
-        extra,
-        output_root,
-        log_dir,
+WEIGHT_KEYS = {"kd": "kd_weight", "sp": "sp_weight", "iusp": "iusp_weight"}
+
+
+def bracket_step(method, scores):
+    """The weight to try next so that the best one is inside its grid.
+
+    Only the weight-only trials of ``method`` count (tap variants are
+    compared as they are). When the best weight is the largest (smallest)
+    tried, the next one is a grid step beyond it, the step being the ratio
+    of the two closest weights; otherwise the optimum is bracketed.
+
+    Arguments
+    ---------
+    method : str
+        ``kd``, ``sp`` or ``iusp``.
+    scores : list of (dict, float)
+        (overrides of a trial, validate score).
+
+    Returns
+    -------
+    float or None
+        The next weight, or None when the best is strictly inside.
+
+    Example
+    -------
+    >>> runs = [({"sp_weight": 30.0}, 0.52), ({"sp_weight": 300.0}, 0.50)]
+    >>> bracket_step("sp", runs)
+    3.0
+    >>> bracket_step("sp", runs + [({"sp_weight": 3.0}, 0.51)]) is None
+    True
+    """
+    key = WEIGHT_KEYS.get(method)
+    points = sorted(
+        (choice[key], score) for choice, score in scores if set(choice) == {key}
     )
-    chosen, best = {}, {}
-    for (method, choice, _), res in zip(trials, results, strict=True):
-        score = res["validate"]["coarse"]["micro_auprc"]
-        logger.info("%s %s: validate %.4f", method, choice, score)
-        if score > best.get(method, -1.0):
-            chosen[method], best[method] = choice, score
-    return chosen
+    if len(points) < 2:
+        return None
+    weights = [w for w, _ in points]
+    best = max(points, key=lambda p: p[1])[0]
+    if best == weights[-1]:
+        return best * weights[-1] / weights[-2]
+    if best == weights[0]:
+        return best * weights[0] / weights[1]
+    return None
+
+
+def tune(args, output_root, extra, log_dir):
+    """Pick each method's settings on the validate split (one seed/size).
+
+    After the grid of ``TUNING_GRID``, a method whose best weight is an edge
+    of what was tried gets one more weight beyond that edge, and so on (at
+    most ``--max_extend`` times), so that the chosen weight is bracketed.
+
+    Returns
+    -------
+    chosen : dict
+        method -> chosen overrides.
+    trials : dict
+        method -> list of (overrides, validate score), with ``bracketed``.
+    """
+
+    def overrides(method, choice):
+        tag = "_".join(f"{k}-{v}" for k, v in choice.items())
+        return {
+            "student_size": args.tune_size,
+            "seed": args.tune_seed,
+            **student_epochs(args),
+            **choice,
+            "experiment_name": f"tune_{method}_{tag}",
+        }
+
+    def score_all(pairs):
+        results = run_many(
+            [(f"hparams/{m}.yaml", overrides(m, c)) for m, c in pairs],
+            args,
+            extra,
+            output_root,
+            log_dir,
+        )
+        for (method, choice), res in zip(pairs, results, strict=True):
+            score = res["validate"]["coarse"]["micro_auprc"]
+            logger.info("%s %s: validate %.4f", method, choice, score)
+            scores.setdefault(method, []).append((choice, score))
+
+    scores = {}
+    score_all([(m, c) for m in args.methods for c in TUNING_GRID.get(m, [])])
+    for _ in range(args.max_extend):
+        pending = []
+        for method in scores:
+            weight = bracket_step(method, scores[method])
+            if weight is not None:
+                pending.append((method, {WEIGHT_KEYS[method]: weight}))
+        if not pending:
+            break
+        logger.info("extending the grids: %s", pending)
+        score_all(pending)
+    chosen, summary = {}, {}
+    for method, runs in scores.items():
+        chosen[method] = max(runs, key=lambda run: run[1])[0]
+        summary[method] = {
+            "trials": [{"overrides": c, "validate": s} for c, s in runs],
+            "chosen": chosen[method],
+            "bracketed": bracket_step(method, runs) is None,
+        }
+    return chosen, summary
 
 
 def run_many(jobs, args, extra, output_root, log_dir):
@@ -486,6 +563,12 @@ def parse_args(argv):
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--tune_size", default="tiny")
     parser.add_argument("--tune_seed", type=int, default=100)
+    parser.add_argument(
+        "--max_extend",
+        type=int,
+        default=3,
+        help="extra weights tried beyond an edge of a tuning grid",
+    )
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument(
         "--jobs", type=int, default=1, help="train.py runs at a time"
@@ -521,8 +604,10 @@ def main(argv):
     start = time.time()
 
     teacher = ensure_teacher(output_root, extra, log_dir)
-    chosen = tune(args, output_root, extra, log_dir) if args.tune else {}
-    (output_root / "tuning.json").write_text(json.dumps(chosen, indent=2))
+    chosen, tuning = {}, {}
+    if args.tune:
+        chosen, tuning = tune(args, output_root, extra, log_dir)
+    (output_root / "tuning.json").write_text(json.dumps(tuning, indent=2))
 
     grid = [
         (size, method, seed)

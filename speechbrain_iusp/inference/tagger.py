@@ -41,12 +41,13 @@ class AudioTagger(Pretrained):
     each window is tagged, and a tag's clip score is its maximum over the
     windows. A recording shorter than :data:`MIN_SECONDS` is refused.
 
-    Example
-    -------
-    >>> tagger = AudioTagger.from_hparams(source=getfixture("model_dir"))
-    ... # doctest: +SKIP
-    >>> tagger.tag_file("street.wav")["tags"]  # doctest: +SKIP
-    ['1_engine', '7_human-voice']
+    Usage (``tests/recipe/test_inference.py`` runs it on a real run)::
+
+        folder = "results/iusp_small/1234/model"
+        tagger = AudioTagger.from_hparams(source=folder)
+        result = tagger.tag_file("street.wav")
+        result["tags"]        # e.g. ['1_engine', '7_human-voice']
+        result["timeline"]    # one entry per window of a long recording
     """
 
     HPARAMS_NEEDED = ["compute_features", "tags", "sample_rate"]

@@ -22,6 +22,7 @@ from speechbrain_iusp.distill.taps import LOGITS, run_with_taps
 from speechbrain_iusp.distill.teacher import TeacherCache, teacher_fingerprint
 from speechbrain_iusp.distill.terms import DistillTerm
 from speechbrain_iusp.losses import tagging_bce_loss
+from speechbrain_iusp.models.wrapping import unwrap
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +374,11 @@ class DistillationBrain(sb.Brain):
         acts = {k: v.detach() for k, v in acts.items()}
         if use_cache:
             self.cache.misses += len(ids)
-            self.cache.store(ids, acts, lens)
+            self.cache.store(
+                ids,
+                acts,
+                _tap_lengths(self.teacher, lens, feats.shape[1], acts),
+            )
         return acts
 
     def compute_forward(self, batch, stage):
@@ -437,11 +442,15 @@ class DistillationBrain(sb.Brain):
         teacher = None
         if self.teacher is not None and self.terms:
             teacher = self._teacher_outputs(batch, feats, lens, stage)
+        taps = _tap_lengths(
+            self.modules.model, lens, feats.shape[1], self.student_taps
+        )
         return {
             "logits": logits,
             "student": student,
             "teacher": teacher,
             "lengths": lens,
+            "tap_lengths": taps,
             "targets": targets,
             "target_weight": weight,
         }
@@ -476,11 +485,12 @@ class DistillationBrain(sb.Brain):
         weighted = []
         if predictions["teacher"] is not None:
             lens = predictions["lengths"]
+            taps = predictions.get("tap_lengths") or {}
             with torch.autocast(device_type=self.device_type, enabled=False):
                 for term in self.terms:
                     s_act = predictions["student"][term.student_tap].float()
                     t_act = predictions["teacher"][term.teacher_tap].float()
-                    value = term(s_act, t_act, lens)
+                    value = term(s_act, t_act, taps.get(term.student_tap, lens))
                     values[term.name] = value.detach()
                     weighted.append((term, term.weight * value))
                     total = total + weighted[-1][1]
@@ -668,6 +678,26 @@ class DistillationBrain(sb.Brain):
         if opt is None:
             return None
         return opt.param_groups[0]["lr"]
+
+
+def _tap_lengths(model, lengths, n_frames, taps):
+    """Relative lengths at some taps: exact when the model can tell them.
+
+    A model with ``tap_lengths(lengths, n_frames)`` (the CRNN) knows how
+    many frames of each clip are valid after its pooling; recomputing them
+    as ``round(lengths * T_tap)`` can be one frame off either way. Taps it
+    does not know (module paths, other models) get the input lengths.
+
+    Returns
+    -------
+    dict
+        tap -> relative lengths ``[B]``.
+    """
+    model = unwrap(model)
+    exact = {}
+    if hasattr(model, "tap_lengths"):
+        exact = model.tap_lengths(lengths, n_frames)
+    return {tap: exact.get(tap, lengths) for tap in taps}
 
 
 def _data(value):

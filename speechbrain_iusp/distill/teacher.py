@@ -320,10 +320,10 @@ class TeacherCache:
             Utterance IDs, in batch order.
         outputs : dict
             Tap name -> tensor with the batch first.
-        lengths : torch.Tensor
-            Relative lengths ``[B]``.
+        lengths : torch.Tensor or dict
+            Relative lengths ``[B]``, or tap -> relative lengths at that
+            tap (e.g. the model's exact counts after pooling).
         """
-        lengths = lengths.detach().float().cpu()
         per_tap = {}
         for name, value in outputs.items():
             value = value.detach()
@@ -331,7 +331,9 @@ class TeacherCache:
                 value = value.to(self.dtype)
             value = value.cpu()
             if value.dim() >= 3:
-                n = torch.round(lengths * value.shape[1]).long()
+                lens = lengths[name] if isinstance(lengths, dict) else lengths
+                lens = lens.detach().float().cpu()
+                n = torch.round(lens * value.shape[1]).long()
                 n = n.clamp(1, value.shape[1]).tolist()
                 per_tap[name] = [
                     value[i, : n[i]].clone() for i in range(len(n))

@@ -21,7 +21,9 @@ The relative length of a clip at a tap is therefore ``(n // P) / (T // P)``
 to one frame of rounding. Losses that recompute ``round(lengths * T_tap)`` from
 the input relative lengths can be one frame off either way: one padded (zero)
 frame too many, or the last valid frame left out (about 1 padded clip in 10 at
-the recipe's 251 input frames). :meth:`CRNN.tap_lengths` gives the exact value.
+the recipe's 251 input frames). :meth:`CRNN.tap_lengths` gives the exact value;
+``DistillationBrain`` passes it to the distillation terms and the teacher
+cache.
 
 Authors
  * speechbrain-iusp developers 2026

@@ -624,3 +624,32 @@ def test_gradient_share_is_logged_and_matches_a_hand_computation(
         assert brain._term_sums[f"{name}_share"] == pytest.approx(
             float(expected), rel=1e-5
         )
+
+
+def test_terms_see_the_exact_valid_frames_of_each_clip(tmp_path):
+    # 23 of 32 input frames: 11 valid frames after the x2 time pooling, but
+    # round(23 / 32 * 16) = 12; the term must use the model's 11
+    frames, valid = 32, 23
+    assert round(valid / frames * (frames // 2)) != valid // 2
+    torch.manual_seed(0)
+    items = [
+        {"id": "a", "sig": torch.randn(frames, 16), "targets": torch.ones(8)},
+        {"id": "b", "sig": torch.randn(valid, 16), "targets": torch.ones(8)},
+    ]
+    terms = [
+        {"name": "iusp", "loss": "iusp"}
+        | {"teacher_tap": "rnn", "student_tap": "rnn"}
+    ]
+    brain = _brain(tmp_path, make_student(), make_teacher(), terms)
+    brain.modules.eval()
+
+    def term_value(batch_items):
+        batch = PaddedBatch(batch_items)
+        out = brain.compute_forward(batch, sb.Stage.VALID)
+        brain._term_sums, brain._term_count = {}, 0
+        brain.compute_objectives(out, batch, sb.Stage.VALID)
+        return brain._term_sums["iusp"]
+
+    both = term_value(items)
+    alone = (term_value(items[:1]) + term_value(items[1:])) / 2
+    assert both == pytest.approx(alone, rel=1e-5)

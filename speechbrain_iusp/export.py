@@ -39,7 +39,6 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.checkpoints import Checkpointer
 
 from speechbrain_iusp.features import load_audio
-from speechbrain_iusp.models import count_params_macs
 
 logger = logging.getLogger(__name__)
 
@@ -244,12 +243,8 @@ def export_run(
         report["files"] += ["model.onnx"] + (
             ["model.int8.onnx"] if quantize else []
         )
-    frames = hp["compute_features"](
-        torch.zeros(1, int(clip_seconds * hp["sample_rate"]))
-    ).shape[1]
-    size = count_params_macs(model, n_mels=hp["model"].n_mels, n_frames=frames)
     (out / "README.md").write_text(
-        _model_card(run, info, metrics, size, report, thresholds)
+        _model_card(run, info, metrics, report, thresholds)
     )
     (out / "export.json").write_text(json.dumps(report, indent=2))
     return report
@@ -302,7 +297,7 @@ def _export_onnx(model, hp, out, run, info, quantize):
     return result
 
 
-def _model_card(run, info, metrics, size, report, thresholds):
+def _model_card(run, info, metrics, report, thresholds):
     """The README.md of a model folder."""
     data = info["data_folder"]
     generated = (Path(data) / "corpus_info.json").is_file()
@@ -335,8 +330,9 @@ def _model_card(run, info, metrics, size, report, thresholds):
         "Command line: `python -m speechbrain_iusp.tag --model <this folder> "
         "recording.wav`.",
         "",
-        f"- Parameters: {size['params']:,}; "
-        f"{size['macs'] / 1e6:.1f} M multiply-accumulates per 10 s clip.",
+        f"- Parameters: {metrics['params']:,}; "
+        f"{metrics['macs_per_10s'] / 1e6:.1f} M multiply-accumulates per "
+        "10 s clip.",
         "- Outputs: 37 probabilities, the 29 fine tags then the 8 coarse tags "
         "(`hyperparams.yaml`, `tags`).",
         f"- Thresholds: {thresholds} "

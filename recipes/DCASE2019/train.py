@@ -364,8 +364,7 @@ def run(hparams_file, run_opts, overrides, hparams, argv, start):
     manifests = prepare_sonyc_ust(
         data_folder=data_folder,
         save_folder=hparams["save_folder"],
-        download=False,
-        bad_audio=hparams["bad_audio"],
+        skip_prep=True,
     )
     datasets = dataio_prep(hparams, manifests, data_folder)
 

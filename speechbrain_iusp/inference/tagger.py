@@ -7,13 +7,11 @@ Authors
 import math
 import os
 
-import numpy as np
-import soundfile
 import torch
 
 from speechbrain.inference.interfaces import Pretrained
 
-from speechbrain_iusp.features.audio import AudioError
+from speechbrain_iusp.features.audio import AudioError, audio_info, load_audio
 
 MIN_SECONDS = 0.5
 """Shortest recording the tagger accepts (its time pooling needs about 0.2 s;
@@ -191,7 +189,7 @@ class AudioTagger(Pretrained):
             threshold, most probable first), ``timeline`` (one entry per
             window: ``start``, ``end``, ``scores``).
         """
-        info = _audio_info(path)
+        info = audio_info(path)
         seconds = info.frames / info.samplerate
         if seconds < MIN_SECONDS:
             raise AudioError(
@@ -202,9 +200,7 @@ class AudioTagger(Pretrained):
         timeline, scores = [], None
         bar = _progress(len(spans), os.path.basename(str(path)), progress)
         for start, length in spans:
-            wav = _read_span(
-                path, info, start, length, self.hparams.sample_rate
-            )
+            wav = load_audio(path, self.hparams.sample_rate, start, length)
             probs, _ = self.tag_batch(wav.unsqueeze(0))
             probs = probs[0]
             scores = probs if scores is None else torch.maximum(scores, probs)
@@ -226,39 +222,6 @@ class AudioTagger(Pretrained):
             "tags": [self.tags[i] for i in order if above[i]],
             "timeline": timeline,
         }
-
-
-def _audio_info(path):
-    """soundfile's info of a file, or an AudioError naming it."""
-    if not os.path.isfile(path):
-        raise AudioError(f"{path}: no such file")
-    try:
-        info = soundfile.info(str(path))
-    except Exception as err:  # soundfile raises several types
-        raise AudioError(
-            f"{path}: unreadable audio ({type(err).__name__}: {err})"
-        ) from err
-    if info.frames <= 0:
-        raise AudioError(f"{path}: empty audio (no samples)")
-    return info
-
-
-def _read_span(path, info, start, length, sample_rate):
-    """One window of a file, mono, at ``sample_rate`` (read alone, so that
-    memory stays bounded for hours of audio)."""
-    first = int(round(start * info.samplerate))
-    count = int(round(length * info.samplerate))
-    with soundfile.SoundFile(str(path)) as fin:
-        fin.seek(first)
-        data = fin.read(count, dtype="float32", always_2d=True)
-    wav = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
-    if not bool(torch.isfinite(wav).all()):
-        raise AudioError(f"{path}: NaN or inf samples near {start:.1f} s")
-    if info.samplerate != sample_rate:
-        import torchaudio
-
-        wav = torchaudio.functional.resample(wav, info.samplerate, sample_rate)
-    return wav
 
 
 def _progress(total, name, enabled):

@@ -15,7 +15,9 @@ Measures, in one process, on a generated corpus (synthetic, NOT SONYC-UST):
   - ``feature cache``: features read from the cache;
   - ``channels_last``: the conv blocks in channels_last (ReLU in place);
   - ``allocator``: :func:`speechbrain_iusp.runtime.tune_cpu_allocator`;
-  - ``all`` (the recipe's default now: the three above), ``all + bf16``
+  - ``pool first``: the activation of each conv block after its max-pool
+    (``ConvBlock.pool_first``; same outputs and gradients);
+  - ``all`` (the recipe's default now: the four above), ``all + bf16``
     (autocast), ``all, 2 loader workers``, and for the student ``all, no
     teacher cache``.
 
@@ -114,9 +116,10 @@ def epoch_times(setup, role, variant, epochs):
         n_classes=hp["n_classes"],
         channels_last=variant["channels_last"],
     )
-    if not variant["channels_last"]:  # the model as it was: ReLU not in place
-        for module in model.modules():
-            if isinstance(module, ConvBlock):
+    for module in model.modules():
+        if isinstance(module, ConvBlock):
+            module.pool_first = variant.get("pool_first", False)
+            if not variant["channels_last"]:  # as it was: ReLU not in place
                 module.act = torch.nn.ReLU()
     data = setup["datasets"][variant["features"]]
     hparams = {
@@ -162,6 +165,7 @@ VARIANTS = {
     "feature cache": {"features": "cache", "channels_last": False},
     "channels_last": {"features": "live", "channels_last": True},
     "allocator": {"features": "live", "channels_last": False, "tune": True},
+    "pool first": {"features": "live", "channels_last": False},
     "all": {"features": "cache", "channels_last": True, "tune": True},
     "all + bf16": {
         "features": "cache",
@@ -183,6 +187,8 @@ VARIANTS = {
         "student_only": True,
     },
 }
+for _name, _variant in VARIANTS.items():  # "all" includes the pooling order
+    _variant["pool_first"] = _name.startswith("all") or _name == "pool first"
 
 
 def child(args):

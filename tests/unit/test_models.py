@@ -199,3 +199,46 @@ def test_channels_last_gives_the_same_model(name):
         torch.testing.assert_close(
             f.grad, p.grad, rtol=1e-4, atol=1e-4, msg=name
         )
+
+
+@pytest.mark.parametrize(
+    "activation", [torch.nn.ReLU, torch.nn.Tanh, torch.nn.GELU]
+)
+def test_pool_first_is_exact(activation):
+    """The activation after the max-pool gives the same outputs and grads."""
+    from speechbrain_iusp.models.crnn import ConvBlock
+
+    torch.manual_seed(0)
+    block = ConvBlock(3, 4, (3, 3), (2, 4), activation=activation, n_convs=2)
+    # only non-decreasing activations commute with a max
+    assert block.pool_first == (activation is not torch.nn.GELU)
+    x = torch.randn(2, 3, 10, 16)
+    mask = torch.ones(2, 1, 5, 1)
+    mask[1, :, 3:] = 0
+    in_mask = torch.ones(2, 1, 10, 1)
+    in_mask[1, :, 7:] = 0
+    results = []
+    for pool_first in (False, True):
+        block.pool_first = pool_first and block.pool_first
+        block.zero_grad()
+        inp = (x * in_mask).requires_grad_(True)
+        out = block(inp, mask, in_mask)
+        out.square().sum().backward()
+        results.append((out, inp.grad, block.convs[0].weight.grad.clone()))
+    for plain, fast in zip(*results, strict=True):
+        torch.testing.assert_close(fast, plain, rtol=0, atol=1e-6)
+
+
+def test_gru_stays_float32_under_cpu_autocast():
+    """bf16 autocast on CPU runs the GRU in float32 (faster there)."""
+    torch.manual_seed(0)
+    model = _small_crnn().eval()
+    x = torch.randn(2, 40, 16)
+    seen = []
+    model.rnn.register_forward_hook(
+        lambda m, i, o: seen.append(getattr(i[0], "data", i[0]).dtype)
+    )
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, taps = model(x, torch.tensor([1.0, 0.5]), return_hidden=True)
+    assert seen == [torch.float32]
+    assert taps["rnn"].dtype == torch.float32

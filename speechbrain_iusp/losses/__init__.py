@@ -35,12 +35,14 @@ from speechbrain_iusp.losses.registry import (
     register_loss,
 )
 from speechbrain_iusp.losses.similarity import (
+    frame_similarity,
     iusp_choose_method,
     iusp_loss,
     sp_loss,
 )
 
 __all__ = [
+    "frame_similarity",
     "LOSSES",
     "IUSPLoss",
     "KDLoss",

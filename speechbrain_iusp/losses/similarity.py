@@ -496,6 +496,55 @@ def iusp_loss(
     return reduce_batch(per_utt, reduction)
 
 
+def frame_similarity(x, lengths=None, similarity="gram", eps=DEFAULT_EPS):
+    """The T x T frame similarity matrices that :func:`iusp_loss` compares.
+
+    ``gram``: ``G = F F^T`` with each row L2-normalised; ``cosine``: the
+    cosine similarities of the frames. Padded frames give zero rows and
+    columns. For inspection and figures; the loss never builds these
+    matrices on its factored path.
+
+    Arguments
+    ---------
+    x : torch.Tensor
+        Activations ``[B, T, *feature]``.
+    lengths : torch.Tensor, optional
+        Relative lengths ``[B]`` (None = all frames valid).
+    similarity : str
+        ``"gram"`` or ``"cosine"``.
+    eps : float
+        Norm floor, as in :func:`iusp_loss`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``[B, T, T]``, float32 (float64 stays float64).
+
+    Example
+    -------
+    >>> s = frame_similarity(torch.ones(1, 3, 2), similarity="cosine")
+    >>> s[0]
+    tensor([[1., 1., 1.],
+            [1., 1., 1.],
+            [1., 1., 1.]])
+    """
+    if similarity not in IUSP_SIMILARITIES:
+        raise ValueError(
+            f"frame_similarity: similarity must be one of "
+            f"{IUSP_SIMILARITIES}, got {similarity!r}"
+        )
+    f = _fold_frames(x, "frame_similarity", "x")
+    f = f.to(compute_dtype(f, f))
+    frames = true_lengths(
+        lengths, f.shape[0], f.shape[1], f.device, "frame_similarity"
+    )
+    f = torch.where(frame_mask(frames, f.shape[1]).unsqueeze(-1), f, 0.0)
+    if similarity == "cosine":
+        f = F.normalize(f, dim=-1, eps=eps)
+        return torch.bmm(f, f.transpose(1, 2))
+    return F.normalize(torch.bmm(f, f.transpose(1, 2)), dim=-1, eps=eps)
+
+
 # ---------------------------------------------------------------------------
 # SP
 # ---------------------------------------------------------------------------

@@ -945,3 +945,31 @@ def test_iusp_cosine_gradcheck_and_padding(method):
     assert_close(both[1], alone, torch.float64)
     with pytest.raises(ValueError, match="similarity"):
         iusp_loss(student, teacher, similarity="dot")
+
+
+@pytest.mark.parametrize("similarity", ["gram", "cosine"])
+def test_frame_similarity_is_what_iusp_compares(similarity):
+    """Summed squared differences of frame_similarity give iusp_loss."""
+    from speechbrain_iusp.losses import frame_similarity
+
+    torch.manual_seed(0)
+    teacher = torch.randn(3, 9, 5, dtype=torch.float64)
+    student = torch.randn(3, 9, 4, dtype=torch.float64)
+    lengths = torch.tensor([1.0, 0.6, 0.8], dtype=torch.float64)
+    st = frame_similarity(teacher, lengths, similarity)
+    ss = frame_similarity(student, lengths, similarity)
+    assert st.shape == (3, 9, 9) and st.dtype == torch.float64
+    frames = torch.round(lengths * 9)
+    assert (st[1, 5:] == 0).all() and (st[1, :, 5:] == 0).all()
+    manual = ((st - ss).square().sum((1, 2)) / frames.square()).mean()
+    loss = iusp_loss(student, teacher, lengths, similarity=similarity)
+    torch.testing.assert_close(loss, manual, rtol=1e-10, atol=1e-12)
+    # brute force for one clip: rows of F F^T / norms, or frame cosines
+    f = teacher[0]
+    if similarity == "gram":
+        g = f @ f.T
+        ref = g / g.norm(dim=1, keepdim=True)
+    else:
+        unit = f / f.norm(dim=1, keepdim=True)
+        ref = unit @ unit.T
+    torch.testing.assert_close(st[0], ref)

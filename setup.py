@@ -25,8 +25,15 @@ setup(
     python_requires=">=3.10",
     install_requires=_requirements(),
     extras_require={
-        "dev": ["pytest==9.0.3", "ruff==0.17.6", "matplotlib>=3.8"],
+        "dev": [
+            "pytest==9.0.3",
+            "ruff==0.17.6",
+            "matplotlib>=3.8",
+            "optuna==5.0.0",
+        ],
         "plot": ["matplotlib>=3.8"],
+        # study.py: figures, and runs queued in a shared Optuna study
+        "study": ["matplotlib>=3.8", "optuna>=4.0"],
     },
     license="Apache-2.0",
 )

@@ -1,0 +1,910 @@
+#!/usr/bin/env python3
+"""The IUSP study: does IUSP beat SP, at which sizes and taps, by how much?
+
+Stages (``--stages``, all by default), as set in ``study.yaml``:
+
+1. ``teacher``: train the teacher candidates; the best on validate teaches
+   every student;
+2. ``tune``: validate-only tuning of each method on one size and seed; a
+   weight at the edge of its grid is extended until it is inside;
+3. ``final``: every size x method x seed with the tuned settings;
+4. ``report``: ``study.md``/``study.csv`` (test micro/macro-AUPRC mean ± std,
+   params, MACs, paired bootstrap intervals over seeds and clips, the
+   paper's relative improvement), ``auprc_vs_params.png``,
+   ``per_class.md``, and ``similarity.png`` (teacher and student T x T
+   frame similarities on test clips, before and after IUSP).
+
+Finished runs are reused: each run leaves a record (its metrics and test
+scores, keyed by its settings, the corpus and the teacher) in ``--records``,
+a folder meant to be kept (the recipe keeps the study's in git), so a study
+that takes days continues where it stopped, in a later session or on
+another machine. Runs whose teacher or corpus changed are not reused.
+
+Runs execute in a local pool (``--jobs``) or, with ``--storage``, as
+enqueued trials of an Optuna study that workers on other machines join:
+> python study.py --storage sqlite:///results/study/optuna.db --jobs 2
+> python study.py worker --storage <same URL>    # on any other machine
+(workers need the same paths: a shared file system on a cluster).
+
+To run this recipe:
+> python study.py --jobs 2 --threads 1
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import argparse
+import csv
+import hashlib
+import json
+import logging
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import compare
+import numpy as np
+import torch
+import yaml
+
+from speechbrain_iusp.demo import generate_corpus
+from speechbrain_iusp.features import load_audio
+from speechbrain_iusp.study import (
+    RunScores,
+    paired_bootstrap,
+    relative_improvement_bootstrap,
+    tune,
+)
+from speechbrain_iusp.study.figures import (
+    plot_auprc_vs_params,
+    plot_similarities,
+)
+from speechbrain_iusp.study.pool import LocalPool, OptunaPool, work
+
+RECIPE_DIR = Path(__file__).resolve().parent
+SPEC_KEYS = {
+    "corpus_size",
+    "corpus_seed",
+    "teacher_seed",
+    "teacher_candidates",
+    "tuning",
+    "combinations",
+    "sizes",
+    "seeds",
+    "methods",
+}
+HPARAMS = {
+    "baseline": "hparams/baseline.yaml",
+    "kd": "hparams/kd.yaml",
+    "sp": "hparams/sp.yaml",
+    "iusp": "hparams/iusp.yaml",
+    "kd_sp": "hparams/kd_sp.yaml",
+    "kd_iusp": "hparams/kd_iusp.yaml",
+}
+PAIRS = [
+    ("iusp", "sp"),
+    ("sp", "baseline"),
+    ("iusp", "baseline"),
+    ("kd", "baseline"),
+    ("kd_iusp", "kd"),
+    ("kd_sp", "kd"),
+    ("kd_iusp", "kd_sp"),
+]
+
+logger = logging.getLogger("study")
+
+
+# ----------------------------------------------------------------- the spec
+def load_spec(path):
+    """Read and check ``study.yaml``; errors name the key and the fix."""
+    path = Path(path)
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise SystemExit(f"{path}: cannot read the study spec: {err}") from err
+    if not isinstance(spec, dict):
+        raise SystemExit(f"{path}: the study spec must be a mapping")
+    missing = SPEC_KEYS - set(spec)
+    unknown = set(spec) - SPEC_KEYS
+    if missing or unknown:
+        raise SystemExit(
+            f"{path}: missing keys {sorted(missing)}, unknown keys "
+            f"{sorted(unknown)}; the keys are {sorted(SPEC_KEYS)}"
+        )
+    for method in spec["methods"]:
+        if method not in HPARAMS:
+            raise SystemExit(
+                f"{path}: methods: unknown method '{method}'; choose from "
+                f"{sorted(HPARAMS)}"
+            )
+    for name, parts in spec["combinations"].items():
+        bad = [p for p in parts if p not in spec["tuning"]["grids"]]
+        if name not in HPARAMS or bad:
+            raise SystemExit(
+                f"{path}: combinations: '{name}' must be one of "
+                f"{sorted(HPARAMS)} and combine tuned methods, got {parts}"
+            )
+    return spec
+
+
+# ------------------------------------------------------------------- runs
+def file_digest(path):
+    """sha256 of a file (hex, first 16 characters)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fin:
+        for block in iter(lambda: fin.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def model_digest(ckpt):
+    """sha256 of a state dict's tensors (names, shapes and bytes)."""
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].contiguous()
+        digest.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def corpus_digest(data_folder):
+    """Fingerprint of a corpus: its annotations and its audio listing."""
+    folder = Path(data_folder)
+    digest = hashlib.sha256(file_digest(folder / "annotations.csv").encode())
+    for wav in sorted(folder.glob("audio*/**/*.wav")):
+        digest.update(
+            f"{wav.relative_to(folder)}:{wav.stat().st_size}".encode()
+        )
+    return digest.hexdigest()[:16]
+
+
+def record_ok(job):
+    """The saved record of a job, if it was made with the same settings."""
+    path = Path(job["record"])
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text())
+    return saved if saved.get("key") == job["key"] else None
+
+
+def run_job(job):
+    """Run one train.py job unless its record exists; its validate score.
+
+    A job is a JSON-able dict (so that an Optuna worker on another machine
+    can run it): ``name``, ``hparams``, ``overrides``, ``extra``,
+    ``output_root``, ``record`` (path of its record), ``key`` (the digest
+    of everything that determines the run) and ``need_folder`` (run it
+    again if its run folder is gone, e.g. the teacher, whose checkpoint the
+    students need).
+    """
+    overrides = job["overrides"]
+    root = Path(job["output_root"])
+    folder = root / overrides["experiment_name"] / str(overrides["seed"])
+    done = (folder / "metrics.json").is_file()
+    saved = record_ok(job)
+    if saved is not None and (done or not job.get("need_folder")):
+        return saved["validate"]["coarse"]["micro_auprc"]
+    if not done:
+        cmd = [sys.executable, str(compare.TRAIN)]
+        cmd += [str(RECIPE_DIR / job["hparams"]), f"--output_root={root}"]
+        cmd += [f"--{k}={v}" for k, v in overrides.items()]
+        cmd += list(job["extra"])
+        log = root / "logs" / f"{job['name'].replace('/', '_')}.log"
+        compare.launch(cmd, log, job.get("threads"))
+    return write_record(job, folder)["validate"]["coarse"]["micro_auprc"]
+
+
+def write_record(job, folder):
+    """Keep what the report needs of a finished run (atomically)."""
+    metrics = json.loads((folder / "metrics.json").read_text())
+    y_true, scores = compare.load_run(
+        folder.parent.parent, folder.parent.name, folder.name
+    )
+    record = {
+        "key": job["key"],
+        "name": job["name"],
+        "hparams": job["hparams"],
+        "overrides": {
+            k: v
+            for k, v in job["overrides"].items()
+            if k not in ("teacher_folder", "data_folder")
+        },
+        "params": metrics.get("params"),
+        "macs": metrics.get("macs_per_10s"),
+        "validate": metrics["validate"],
+        "test": metrics["test"],
+        "test_truth": hashlib.sha256(y_true.tobytes()).hexdigest()[:16],
+        "test_scores": np.round(scores, 6).tolist(),
+        "folder": str(folder),
+    }
+    path = Path(job["record"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record))
+    tmp.replace(path)
+    truth = path.parent.parent / "test_truth.json"
+    if not truth.is_file():
+        truth.write_text(json.dumps(y_true.astype(int).tolist()))
+    return record
+
+
+class Study:
+    """The study's paths, context and pool (see ``main``)."""
+
+    def __init__(self, args, spec, extra):
+        self.args, self.spec, self.extra = args, spec, extra
+        self.root = Path(args.output_root).resolve()
+        self.records = Path(args.records).resolve()
+        if args.data_folder:
+            self.data = Path(args.data_folder).resolve()
+        else:
+            self.data = self.root / "corpus"
+        self.context = {}
+        self.teacher_job = None
+        self.teacher_lock = threading.Lock()
+        if args.storage:
+            self.pool = OptunaPool(
+                run_job, args.storage, args.study_name, jobs=args.jobs
+            )
+        else:
+            self.pool = LocalPool(run_job, jobs=args.jobs)
+
+    def job(self, kind, hparams, overrides, name):
+        """A job dict for the pool (see :func:`run_job`)."""
+        text = (RECIPE_DIR / hparams).read_text()
+        student = kind != "teachers" and "teacher_folder:" in text
+        overrides = {"data_folder": str(self.data), **overrides}
+        if student:
+            overrides["teacher_folder"] = str(self.teacher_path())
+        key_src = {
+            "hparams": hparams,
+            "overrides": {
+                k: v
+                for k, v in overrides.items()
+                if k not in ("data_folder", "teacher_folder")
+            },
+            "extra": self.extra,
+            "corpus": self.context["corpus"],
+            "teacher": self.context["teacher"] if student else None,
+        }
+        key = json.dumps(key_src, sort_keys=True).encode()
+        return {
+            "name": f"{kind}/{name}/{overrides['seed']}",
+            "hparams": hparams,
+            "overrides": overrides,
+            "extra": self.extra,
+            "output_root": str(self.root / kind),
+            "record": str(
+                self.records / kind / f"{name}__{overrides['seed']}.json"
+            ),
+            "key": hashlib.sha256(key).hexdigest()[:16],
+            "need_folder": kind == "teachers",
+            "threads": self.args.threads if self.args.jobs > 1 else None,
+        }
+
+    def teacher_path(self):
+        """The chosen teacher's run folder."""
+        job = self.teacher_job
+        return (
+            Path(job["output_root"])
+            / job["overrides"]["experiment_name"]
+            / str(job["overrides"]["seed"])
+        )
+
+    def run(self, make_jobs):
+        """Run jobs made by ``make_jobs()``; their validate scores.
+
+        Jobs with a valid record are not run. When some must run and the
+        teacher's folder is gone (a new machine or session), the teacher is
+        trained again first; if it comes out different (another machine or
+        software), the context changes and the students are re-keyed, so
+        that no run of the old teacher is mixed with runs of the new one.
+        """
+        jobs = make_jobs()
+        pending = [j for j in jobs if record_ok(j) is None]
+        if any("teacher_folder" in j["overrides"] for j in pending):
+            with self.teacher_lock:
+                if not (self.teacher_path() / "metrics.json").is_file():
+                    logger.warning(
+                        "the teacher's run folder %s is gone: training it "
+                        "again",
+                        self.teacher_path(),
+                    )
+                    run_job(self.teacher_job)
+                    self.set_teacher_digest()
+            jobs = make_jobs()
+        return self.pool.map(jobs)
+
+    def set_teacher_digest(self):
+        """Digest the teacher's checkpoint; warn when it changed."""
+        digest = model_digest(self.teacher_path() / "model" / "model.ckpt")
+        old = self.context.get("teacher")
+        if old is not None and old != digest:
+            logger.warning(
+                "the teacher trained here (%s) differs from the study's "
+                "(%s): students of the old teacher will be trained again",
+                digest,
+                old,
+            )
+        self.context["teacher"] = digest
+        saved = self._read("teacher.json") or {}
+        saved["model_digest"] = digest
+        self._write("teacher.json", saved)
+
+    # ------------------------------------------------------------- stages
+    def corpus(self):
+        """Generate the study's corpus (unless --data_folder)."""
+        if not self.args.data_folder:
+            generate_corpus(
+                out_dir=self.data,
+                size=self.spec["corpus_size"],
+                seed=self.spec["corpus_seed"],
+            )
+        self.context["corpus"] = corpus_digest(self.data)
+
+    def teacher(self):
+        """Train the candidates; the best on validate is the teacher.
+
+        Candidates with a record are not trained again: the choice is made
+        from the records, and only the chosen one is re-trained later if a
+        student run needs its checkpoint.
+        """
+        seed = self.spec["teacher_seed"]
+        jobs = [
+            self.job(
+                "teachers",
+                "hparams/teacher.yaml",
+                {**cand, "seed": seed, "experiment_name": name},
+                name,
+            )
+            for name, cand in self.spec["teacher_candidates"].items()
+        ]
+        for job in jobs:
+            job["need_folder"] = False
+        scores = self.pool.map(jobs)
+        best = int(np.argmax(scores))
+        self.teacher_job = {**jobs[best], "need_folder": True}
+        saved = self._read("teacher.json") or {}
+        chosen = jobs[best]["overrides"]["experiment_name"]
+        if saved.get("chosen") == chosen and saved.get("model_digest"):
+            self.context["teacher"] = saved["model_digest"]
+        if (self.teacher_path() / "metrics.json").is_file():
+            self.set_teacher_digest()
+        elif "teacher" not in self.context:
+            run_job(self.teacher_job)
+            self.set_teacher_digest()
+        summary = {
+            "candidates": {
+                j["overrides"]["experiment_name"]: s
+                for j, s in zip(jobs, scores, strict=True)
+            },
+            "chosen": chosen,
+            "model_digest": self.context["teacher"],
+        }
+        self._write("teacher.json", summary)
+        logger.info("teacher: %s", summary)
+        return summary
+
+    def tuning(self):
+        """Tune every method of the grids (in parallel), then the variants."""
+        cfg = self.spec["tuning"]
+
+        def score_with(method):
+            def score(choices):
+                return self.run(
+                    lambda: [
+                        self.job(
+                            "tune",
+                            HPARAMS[method],
+                            {
+                                "student_size": cfg["size"],
+                                "seed": cfg["seed"],
+                                **self.epochs(),
+                                **choice,
+                                "experiment_name": f"{method}_{tag(choice)}",
+                            },
+                            f"{method}_{tag(choice)}",
+                        )
+                        for choice in choices
+                    ]
+                )
+
+            return score
+
+        grids = cfg["grids"]
+        with ThreadPoolExecutor(max_workers=len(grids)) as ex:
+            futures = {
+                m: ex.submit(tune, g, score_with(m), cfg["max_extend"])
+                for m, g in grids.items()
+            }
+            results = {m: f.result() for m, f in futures.items()}
+        for method, grid in cfg.get("variants", {}).items():
+            base = results[method]
+            key = base["weight_key"]
+            chosen = base["chosen"]
+            w = chosen[key]
+            variants = {}
+            for name, values in grid.items():
+                for value in values:
+                    if value == chosen.get(name, values[0]):
+                        continue
+                    vgrid = {key: [w / 10, w, w * 10]}
+                    vgrid.update(
+                        {k: [v] for k, v in chosen.items() if k != key}
+                    )
+                    vgrid[name] = [value]
+                    variants[f"{name}={value}"] = tune(
+                        vgrid, score_with(method), cfg["max_extend"]
+                    )
+            base["variants"] = variants
+            best = max(
+                [(base["chosen"], max(t["validate"] for t in base["trials"]))]
+                + [
+                    (v["chosen"], max(t["validate"] for t in v["trials"]))
+                    for v in variants.values()
+                ],
+                key=lambda cs: cs[1],
+            )
+            base["chosen_with_variants"] = best[0]
+        for res in results.values():
+            res["runs"] = len(res["trials"]) + sum(
+                len(v["trials"]) for v in res.get("variants", {}).values()
+            )
+        self._write("tuning.json", results)
+        return results
+
+    def epochs(self):
+        """The epoch override of student runs, if any."""
+        n = self.args.student_epochs
+        return {} if n is None else {"number_of_epochs": n}
+
+    def chosen(self, tuning):
+        """method -> overrides of the final runs."""
+        out = {"baseline": {}}
+        for method, res in tuning.items():
+            out[method] = res.get("chosen_with_variants", res["chosen"])
+        for name, parts in self.spec["combinations"].items():
+            out[name] = {k: v for p in parts for k, v in out[p].items()}
+        return out
+
+    def final(self, tuning):
+        """Every size x method x seed with the tuned settings."""
+        chosen = self.chosen(tuning)
+        cells = [
+            (size, method, seed)
+            for size in self.sizes()
+            for method in self.methods()
+            for seed in self.seeds()
+        ]
+
+        def make_jobs():
+            return [
+                self.job(
+                    "runs",
+                    HPARAMS[method],
+                    {
+                        "student_size": size,
+                        "seed": seed,
+                        **self.epochs(),
+                        **chosen[method],
+                        "experiment_name": f"{method}_{size}",
+                    },
+                    f"{method}_{size}",
+                )
+                for size, method, seed in cells
+            ]
+
+        self.run(make_jobs)
+        return chosen
+
+    def sizes(self):
+        """Student sizes of this invocation."""
+        return self.args.sizes or self.spec["sizes"]
+
+    def methods(self):
+        """Methods of this invocation."""
+        return self.args.methods or self.spec["methods"]
+
+    def seeds(self):
+        """Seeds of this invocation."""
+        return self.args.seeds or self.spec["seeds"]
+
+    def _write(self, name, obj):
+        self.records.mkdir(parents=True, exist_ok=True)
+        (self.records / name).write_text(json.dumps(obj, indent=2))
+
+    def _read(self, name):
+        path = self.records / name
+        return json.loads(path.read_text()) if path.is_file() else None
+
+
+def tag(choice):
+    """A folder-safe tag of an override set."""
+    return "_".join(f"{k}-{v}" for k, v in choice.items())
+
+
+# ----------------------------------------------------------------- report
+def load_cells(study):
+    """(size, method) -> list of records of the final runs, by seed."""
+    cells = {}
+    for size in study.sizes():
+        for method in study.methods():
+            recs = []
+            for seed in study.seeds():
+                path = study.records / "runs" / f"{method}_{size}__{seed}.json"
+                if path.is_file():
+                    recs.append(json.loads(path.read_text()))
+            if recs:
+                cells[(size, method)] = recs
+    return cells
+
+
+def mean_std(values):
+    """(mean, std) of a list."""
+    return float(np.mean(values)), float(np.std(values))
+
+
+def cell_scores(recs, truth):
+    """RunScores of a cell's records."""
+    return RunScores(
+        truth,
+        {r["overrides"]["seed"]: np.array(r["test_scores"]) for r in recs},
+    )
+
+
+def fmt_ci(res):
+    """A bootstrap result as text."""
+    return (
+        f"{res['diff']:+.4f} [{res['ci_low']:+.4f}, {res['ci_high']:+.4f}]"
+        f" p(<=0)={res['p_le_0']:.3f}, {res['n_seeds']} seeds"
+    )
+
+
+def report(study, tuning, n_boot):
+    """Write study.md, study.csv, per_class.md and the figures."""
+    out = study.records
+    truth_path = out / "test_truth.json"
+    cells = load_cells(study)
+    if not cells or not truth_path.is_file():
+        raise SystemExit(f"no finished study runs in {out / 'runs'} yet")
+    truth = np.array(json.loads(truth_path.read_text()))
+    teacher = study._read("teacher.json") or {}
+    trec = None
+    if teacher.get("chosen"):
+        tpath = (
+            out
+            / "teachers"
+            / f"{teacher['chosen']}__{study.spec['teacher_seed']}.json"
+        )
+        trec = json.loads(tpath.read_text()) if tpath.is_file() else None
+    label = study.args.data_label
+    lines = [
+        f"# The IUSP study on {label}",
+        "",
+        "Written by `recipes/DCASE2019/study.py` from the run records in "
+        f"`{out.name}/`. Coarse evaluation (official DCASE 2019 Task 5 "
+        "metrics). Mean ± std over seeds of each run's AUPRC.",
+        "",
+    ]
+    if trec:
+        cands = teacher["candidates"].items()
+        lines += [
+            f"Teacher: candidate `{teacher['chosen']}` of "
+            f"{', '.join(f'{k} {v:.4f}' for k, v in cands)}"
+            " (validate micro-AUPRC); "
+            f"{trec['params']:,} params; validate "
+            f"{trec['validate']['coarse']['micro_auprc']:.4f}, test "
+            f"{trec['test']['coarse']['micro_auprc']:.4f}.",
+            "",
+        ]
+    lines += [
+        "| size | method | params | MACs/10 s | seeds | test micro-AUPRC "
+        "| test macro-AUPRC | validate micro-AUPRC |",
+        "|---|---|---:|---:|---:|---|---|---|",
+    ]
+    rows = []
+    for (size, method), recs in cells.items():
+        tm = mean_std([r["test"]["coarse"]["micro_auprc"] for r in recs])
+        tM = mean_std([r["test"]["coarse"]["macro_auprc"] for r in recs])
+        vm = mean_std([r["validate"]["coarse"]["micro_auprc"] for r in recs])
+        rows.append(
+            {
+                "size": size,
+                "method": method,
+                "params": recs[0]["params"],
+                "macs": recs[0]["macs"],
+                "seeds": len(recs),
+                "test_micro_mean": tm[0],
+                "test_micro_std": tm[1],
+                "test_macro_mean": tM[0],
+                "test_macro_std": tM[1],
+                "validate_micro_mean": vm[0],
+                "validate_micro_std": vm[1],
+            }
+        )
+        lines.append(
+            f"| {size} | {method} | {recs[0]['params']:,} "
+            f"| {recs[0]['macs'] / 1e6:.1f} M | {len(recs)} "
+            f"| {tm[0]:.4f} ± {tm[1]:.4f} | {tM[0]:.4f} ± {tM[1]:.4f} "
+            f"| {vm[0]:.4f} ± {vm[1]:.4f} |"
+        )
+    with open(out / "study.csv", "w", newline="") as fout:
+        writer = csv.DictWriter(fout, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    if trec:
+        base = [
+            r["validate_micro_mean"] for r in rows if r["method"] == "baseline"
+        ]
+        if base:
+            margin = trec["validate"]["coarse"]["micro_auprc"] - max(base)
+            lines += [
+                "",
+                f"Teacher margin over the best baseline student (validate "
+                f"micro-AUPRC): {margin:+.4f} (target: at least +0.05).",
+            ]
+
+    rng = np.random.default_rng(0)
+    lines += [
+        "",
+        "## Paired differences",
+        "",
+        "Difference of seed-mean test micro-AUPRC, with a 95% bootstrap "
+        f"interval ({n_boot} resamples of seeds and clips, paired by seed and "
+        "clip); p = share of resamples where the first method does not win.",
+        "",
+        "| size | comparison | difference [95% CI] |",
+        "|---|---|---|",
+    ]
+    scores = {key: cell_scores(recs, truth) for key, recs in cells.items()}
+    for size in study.sizes():
+        for a, b in PAIRS:
+            if (size, a) in scores and (size, b) in scores:
+                res = paired_bootstrap(
+                    scores[(size, a)], scores[(size, b)], n_boot, rng
+                )
+                lines.append(f"| {size} | {a} - {b} | {fmt_ci(res)} |")
+    lines += [
+        "",
+        "## The paper's relative improvement",
+        "",
+        "r = (A_IUSP - A_SP) / (A_SP - A_baseline), from the seed means of "
+        "per-run test micro-AUPRC: how much larger IUSP's gain over the "
+        "baseline is than SP's. Interval: the same bootstrap over seeds and "
+        "clips; resamples where SP does not beat the baseline have no ratio "
+        "(their share is given).",
+        "",
+    ]
+    for size in study.sizes():
+        keys = [(size, m) for m in ("baseline", "sp", "iusp")]
+        if all(k in scores for k in keys):
+            res = relative_improvement_bootstrap(
+                *(scores[k] for k in keys), n_boot=n_boot, rng=rng
+            )
+            ratio = (
+                "undefined" if res["ratio"] is None else f"{res['ratio']:+.2f}"
+            )
+            ci = (
+                "too few defined resamples"
+                if res["ci_low"] is None
+                else f"[{res['ci_low']:+.2f}, {res['ci_high']:+.2f}]"
+            )
+            lines.append(
+                f"- {size}: r = {ratio}, 95% CI {ci}, SP <= baseline in "
+                f"{100 * res['p_sp_le_base']:.0f}% of resamples"
+            )
+    if tuning:
+        lines += ["", "## Tuning (validate, one size and seed)", ""]
+        for method, res in tuning.items():
+            best = res.get("chosen_with_variants", res["chosen"])
+            lines.append(
+                f"- {method}: chosen {best}; weight inside its grid: "
+                f"{res['bracketed']}; {res['runs']} runs"
+            )
+    (out / "study.md").write_text("\n".join(lines) + "\n")
+
+    points = {}
+    for r in rows:
+        points.setdefault(r["method"], []).append(
+            (r["params"], r["test_micro_mean"], r["test_micro_std"])
+        )
+    plot_auprc_vs_params(
+        points, out / "auprc_vs_params.png", f"Students on {label}"
+    )
+    write_per_class(study, cells, out / "per_class.md", label)
+    return "\n".join(lines)
+
+
+def write_per_class(study, cells, path, label):
+    """Per-class test AUPRC of the best SP and IUSP students (seed means)."""
+    lines = [
+        f"# Per-class test AUPRC on {label}",
+        "",
+        "Mean over seeds, coarse classes, at the size where each method's "
+        "test micro-AUPRC is highest.",
+        "",
+    ]
+    for method in ("sp", "iusp"):
+        sizes = [s for s in study.sizes() if (s, method) in cells]
+        if not sizes:
+            continue
+        size = max(
+            sizes,
+            key=lambda s: np.mean(
+                [r["test"]["coarse"]["micro_auprc"] for r in cells[(s, method)]]
+            ),
+        )
+        shown = [m for m in ("baseline", "sp", "iusp") if (size, m) in cells]
+        lines += [
+            f"## Best {method}: size {size}",
+            "",
+            "| class | " + " | ".join(shown) + " |",
+            "|---|" + "---:|" * len(shown),
+        ]
+        classes = cells[(size, method)][0]["test"]["coarse"]["class_auprc"]
+        for cls in classes:
+            vals = [
+                np.mean(
+                    [
+                        r["test"]["coarse"]["class_auprc"][cls]
+                        for r in cells[(size, m)]
+                    ]
+                )
+                for m in shown
+            ]
+            lines.append(
+                f"| {cls} | " + " | ".join(f"{v:.4f}" for v in vals) + " |"
+            )
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def similarity_figure(study, tuning, n_clips=3):
+    """Teacher and student T x T similarities on test clips (needs runs).
+
+    The student before IUSP is the baseline, after is the IUSP student, of
+    the tuning size and the first seed, at the tuned IUSP tap.
+    """
+    from speechbrain_iusp.inference import AudioTagger
+    from speechbrain_iusp.losses import frame_similarity
+    from speechbrain_iusp.sonyc import Taxonomy
+
+    size = study.spec["tuning"]["size"]
+    seed = study.seeds()[0]
+    chosen = study.chosen(tuning)["iusp"]
+    tap = chosen.get("iusp_tap", "rnn")
+    sim = chosen.get("iusp_similarity", "gram")
+    folders = {
+        "teacher": study.teacher_path(),
+        "baseline student": study.root
+        / "runs"
+        / f"baseline_{size}"
+        / str(seed),
+        "IUSP student": study.root / "runs" / f"iusp_{size}" / str(seed),
+    }
+    missing = [str(f) for f in folders.values() if not (f / "model").is_dir()]
+    if missing:
+        logger.warning("no similarity figure: run folders missing: %s", missing)
+        return None
+    taggers = {
+        name: AudioTagger.from_hparams(
+            source=str(f / "model"), savedir=str(f / "model")
+        )
+        for name, f in folders.items()
+    }
+    manifest = json.loads(
+        (folders["IUSP student"] / "save" / "test.json").read_text()
+    )
+    names = Taxonomy().coarse_labels
+    clips = sorted(
+        manifest.values(),
+        key=lambda v: (-sum(v["coarse"]), v["audio_filename"]),
+    )[:n_clips]
+    rows = []
+    for clip in clips:
+        wav = clip["wav"].replace("{data_root}", str(study.data))
+        tags = [n for n, on in zip(names, clip["coarse"], strict=True) if on]
+        mats = []
+        for tagger in taggers.values():
+            sig = load_audio(wav, tagger.hparams.sample_rate).unsqueeze(0)
+            with torch.no_grad():
+                feats = tagger.hparams.compute_features(sig)
+                _, taps = tagger.mods.model(feats, return_hidden=True)
+            mats.append(frame_similarity(taps[tap], similarity=sim)[0].numpy())
+        rows.append(
+            (f"{Path(clip['audio_filename']).name}: {', '.join(tags)}", mats)
+        )
+    return plot_similarities(
+        rows,
+        list(folders),
+        study.records / "similarity.png",
+        f"{sim} frame similarities at the {tap} tap ({size} students, seed "
+        f"{seed}) on test clips of {study.args.data_label}",
+    )
+
+
+# -------------------------------------------------------------------- CLI
+def parse_args(argv):
+    """Command line (see the module docstring)."""
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1 :]
+    else:
+        extra = []
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "worker"]
+    )
+    parser.add_argument("--spec", default=str(RECIPE_DIR / "study.yaml"))
+    parser.add_argument(
+        "--stages",
+        nargs="+",
+        default=["teacher", "tune", "final", "report"],
+        choices=["teacher", "tune", "final", "report"],
+    )
+    parser.add_argument("--output_root", default="results/study")
+    parser.add_argument(
+        "--records",
+        default=str(RECIPE_DIR / "study_results"),
+        help="folder of the run records (keep it: finished runs are reused)",
+    )
+    parser.add_argument("--data_folder", default="")
+    parser.add_argument("--data_label", default=None)
+    parser.add_argument("--sizes", nargs="+", default=None)
+    parser.add_argument("--methods", nargs="+", default=None)
+    parser.add_argument("--seeds", nargs="+", type=int, default=None)
+    parser.add_argument("--student_epochs", type=int, default=None)
+    parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--storage", default=None, help="Optuna storage URL")
+    parser.add_argument("--study_name", default="iusp-study")
+    args = parser.parse_args(argv)
+    if args.data_label is None:
+        args.data_label = (
+            f"data in {args.data_folder}"
+            if args.data_folder
+            else "the generated corpus (synthetic, NOT SONYC-UST)"
+        )
+    return args, extra
+
+
+def main(argv):
+    """Run the study's stages, or an Optuna worker."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    args, extra = parse_args(argv)
+    if args.command == "worker":
+        if not args.storage:
+            raise SystemExit("worker: give --storage, the study's Optuna URL")
+        pool = OptunaPool(run_job, args.storage, args.study_name, jobs=0)
+        done = work(pool.study, run_job, idle_exit=False)
+        logger.info("worker ran %d jobs", done)
+        return None
+    spec = load_spec(args.spec)
+    compare.stop_on_sigterm()
+    study = Study(args, spec, extra)
+    study.corpus()
+    study.teacher()
+    tuning = study._read("tuning.json")
+    if "tune" in args.stages:
+        tuning = study.tuning()
+    if "final" in args.stages:
+        tuned = set(spec["tuning"]["grids"]) | set(spec["combinations"])
+        if tuning is None and tuned & set(study.methods()):
+            raise SystemExit(
+                f"no tuning.json in {study.records}: run the tune stage "
+                "first (--stages tune final), or only --methods baseline"
+            )
+        study.final(tuning or {})
+    if "report" in args.stages:
+        text = report(study, tuning, args.bootstrap)
+        similarity_figure(study, tuning)
+        print(text)
+    return study
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,147 @@
+"""End-to-end test of the study runner (study.py) on a tiny corpus.
+
+Authors
+ * speechbrain-iusp developers 2026
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STUDY = ROOT / "recipes" / "DCASE2019" / "study.py"
+sys.path.insert(0, str(STUDY.parent))
+
+SPEC = """
+corpus_size: tiny
+corpus_seed: 7
+teacher_seed: 1234
+teacher_candidates:
+    plain: {}
+    slow: {lr: 0.0003}
+tuning:
+    size: tiny
+    seed: 100
+    max_extend: 1
+    grids:
+        sp: {sp_weight: [10.0, 100.0]}
+        iusp: {iusp_weight: [10.0, 100.0], iusp_tap: [rnn, conv1]}
+    variants:
+        iusp: {iusp_similarity: [gram, cosine]}
+combinations: {}
+sizes: [tiny]
+seeds: [1, 2]
+methods: [baseline, sp, iusp]
+"""
+
+
+def _study(tmp_path, *args):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    cmd = [
+        sys.executable,
+        str(STUDY),
+        f"--spec={tmp_path / 'spec.yaml'}",
+        f"--output_root={tmp_path / 'out'}",
+        f"--records={tmp_path / 'records'}",
+        "--jobs=2",
+        "--bootstrap=30",
+        *args,
+        "--",
+        "--debug",
+        "--debug_persistently",
+        "--noprogressbar",
+    ]
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """A whole tiny study, then its run folders deleted (records kept)."""
+    tmp = tmp_path_factory.mktemp("study")
+    (tmp / "spec.yaml").write_text(SPEC)
+    first = _study(tmp)
+    return tmp, first
+
+
+def test_study_writes_its_outputs(study):
+    tmp, text = study
+    rec = tmp / "records"
+    for name in (
+        "study.md",
+        "study.csv",
+        "per_class.md",
+        "auprc_vs_params.png",
+        "similarity.png",
+        "teacher.json",
+        "tuning.json",
+    ):
+        assert (rec / name).is_file(), name
+    table = (rec / "study.md").read_text()
+    assert "generated corpus (synthetic, NOT SONYC-UST)" in table
+    for method in ("baseline", "sp", "iusp"):
+        assert f"| tiny | {method} |" in table
+    assert "| tiny | iusp - sp |" in table
+    assert "- tiny: r = " in table
+    assert "Teacher margin over the best baseline" in table
+    teacher = json.loads((rec / "teacher.json").read_text())
+    cands = teacher["candidates"]
+    assert teacher["chosen"] == max(cands, key=cands.get)
+    tuning = json.loads((rec / "tuning.json").read_text())
+    for method in ("sp", "iusp"):
+        res = tuning[method]
+        key = res["weight_key"]
+        best = res["chosen"]
+        tried = [
+            t["overrides"][key]
+            for t in res["trials"]
+            if {k: v for k, v in t["overrides"].items() if k != key}
+            == {k: v for k, v in best.items() if k != key}
+        ]
+        assert res["bracketed"] == (min(tried) < best[key] < max(tried))
+    # the cosine variant was tried at the tuned tap, with its own weights
+    variants = tuning["iusp"]["variants"]["iusp_similarity=cosine"]
+    assert {t["overrides"]["iusp_similarity"] for t in variants["trials"]} == {
+        "cosine"
+    }
+    assert {t["overrides"]["iusp_tap"] for t in variants["trials"]} == {
+        tuning["iusp"]["chosen"]["iusp_tap"]
+    }
+    # one record per final run, with test scores for the bootstrap
+    for method in ("baseline", "sp", "iusp"):
+        for seed in (1, 2):
+            path = rec / "runs" / f"{method}_tiny__{seed}.json"
+            record = json.loads(path.read_text())
+            assert len(record["test_scores"]) == 8  # tiny: 8 test clips
+
+
+def test_records_are_reused_without_the_run_folders(study):
+    """A later session (no run folders) reports without training."""
+    tmp, _ = study
+    shutil.rmtree(tmp / "out" / "runs")
+    shutil.rmtree(tmp / "out" / "tune")
+    shutil.rmtree(tmp / "out" / "teachers")
+    before = (tmp / "records" / "study.md").read_text()
+    text = _study(tmp, "--stages", "teacher", "final", "report")
+    assert "running" not in text
+    assert "no similarity figure: run folders missing" in text
+    assert (tmp / "records" / "study.md").read_text() == before
+
+
+def test_a_missing_run_trains_the_teacher_again_first(study):
+    """A new seed needs the teacher's checkpoint: it is trained again and,
+    being the same, keeps every record valid."""
+    tmp, _ = study
+    text = _study(tmp, "--stages", "final", "--methods", "iusp", "--seeds", "3")
+    assert "training it again" in text
+    assert "differs from the study's" not in text
+    assert (tmp / "records" / "runs" / "iusp_tiny__3.json").is_file()

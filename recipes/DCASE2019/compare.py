@@ -31,7 +31,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +42,9 @@ import train
 import speechbrain as sb
 
 from speechbrain_iusp.runtime import die_with_parent
-from speechbrain_iusp.sonyc import Taxonomy, evaluate_coarse, read_predictions
+from speechbrain_iusp.sonyc import Taxonomy, read_predictions
+from speechbrain_iusp.study import RunScores, paired_bootstrap
+from speechbrain_iusp.study.figures import plot_auprc_vs_params
 
 RECIPE_DIR = Path(__file__).resolve().parent
 TRAIN = RECIPE_DIR / "train.py"
@@ -342,45 +343,6 @@ def load_run(output_root, name, seed):
     return y_true, scores[order]
 
 
-def paired_bootstrap(runs_a, runs_b, n_boot, rng):
-    """Bootstrap over clips of the seed-mean micro-AUPRC difference A - B.
-
-    Arguments
-    ---------
-    runs_a, runs_b : list of (y_true, y_score)
-        Test predictions of each seed of methods A and B (same clips).
-    n_boot : int
-        Number of resamples.
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    dict
-        ``diff`` (on all clips), ``ci_low``, ``ci_high`` (95%) and
-        ``p_le_0``, the fraction of resamples where A does not beat B.
-    """
-
-    def seed_mean(runs, idx):
-        return np.mean(
-            [evaluate_coarse(t[idx], s[idx])["micro_auprc"] for t, s in runs]
-        )
-
-    n = len(runs_a[0][0])
-    full = np.arange(n)
-    diff = seed_mean(runs_a, full) - seed_mean(runs_b, full)
-    diffs = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
-        diffs.append(seed_mean(runs_a, idx) - seed_mean(runs_b, idx))
-    diffs = np.array(diffs)
-    return {
-        "diff": float(diff),
-        "ci_low": float(np.percentile(diffs, 2.5)),
-        "ci_high": float(np.percentile(diffs, 97.5)),
-        "p_le_0": float(np.mean(diffs <= 0)),
-    }
-
-
 def summarise(results):
     """Mean and std over seeds of the reported metrics of one cell."""
     out = {}
@@ -503,46 +465,36 @@ def write_table(cells, boots, teacher, args, output_root, wall):
 
 def plot(cells, args, output_root):
     """AUPRC against student parameters, one line per method."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        logger.warning("matplotlib is not installed: no plot written")
-        return None
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for method in args.methods:
-        pts = sorted(
+    points = {
+        method: [
             (c["params"], *c["test_coarse_micro_auprc"])
             for (size, m), c in cells.items()
             if m == method
-        )
-        if not pts:
-            continue
-        x, y, e = zip(*pts, strict=True)
-        ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label=method)
-    ax.set_xscale("log")
-    ax.set_xlabel("student parameters")
-    ax.set_ylabel("test micro-AUPRC (coarse)")
-    title = textwrap.wrap(f"Students on {args.data_label}", 60)
-    ax.set_title("\n".join(title), fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    path = output_root / "comparison.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+        ]
+        for method in args.methods
+    }
+    return plot_auprc_vs_params(
+        points, output_root / "comparison.png", f"Students on {args.data_label}"
+    )
+
+
+def as_cell(runs):
+    """seed -> (y_true, scores) of one cell, as a RunScores."""
+    first = next(iter(runs.values()))[0]
+    return RunScores(first, {seed: s for seed, (_, s) in runs.items()})
+
+
+def split_extra(argv):
+    """Split a command line at ``--``: (own arguments, forwarded ones)."""
+    if "--" in argv:
+        cut = argv.index("--")
+        return argv[:cut], argv[cut + 1 :]
+    return argv, []
 
 
 def parse_args(argv):
     """Command line of the comparison runner."""
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1 :]
-    else:
-        extra = []
+    argv, extra = split_extra(argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["tiny", "small"])
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
@@ -632,8 +584,8 @@ def main(argv):
     by_cell, runs = {}, {}
     for (size, method, seed), res in zip(grid, results, strict=True):
         by_cell.setdefault((size, method), []).append(res)
-        runs.setdefault((size, method), []).append(
-            load_run(output_root, f"{method}_{size}", seed)
+        runs.setdefault((size, method), {})[seed] = load_run(
+            output_root, f"{method}_{size}", seed
         )
     cells = {key: summarise(val) for key, val in by_cell.items()}
 
@@ -645,7 +597,11 @@ def main(argv):
         for a, b in pairs:
             if (size, a) in runs and (size, b) in runs and args.bootstrap:
                 boots[(size, a, b)] = paired_bootstrap(
-                    runs[(size, a)], runs[(size, b)], args.bootstrap, rng
+                    as_cell(runs[(size, a)]),
+                    as_cell(runs[(size, b)]),
+                    args.bootstrap,
+                    rng,
+                    seeds=False,
                 )
     text = write_table(
         cells, boots, teacher, args, output_root, time.time() - start

@@ -829,11 +829,7 @@ def similarity_figure(study, tuning, n_clips=3):
 # -------------------------------------------------------------------- CLI
 def parse_args(argv):
     """Command line (see the module docstring)."""
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1 :]
-    else:
-        extra = []
+    argv, extra = compare.split_extra(argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "command", nargs="?", default="run", choices=["run", "worker"]

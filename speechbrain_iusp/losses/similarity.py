@@ -522,11 +522,11 @@ def frame_similarity(x, lengths=None, similarity="gram", eps=DEFAULT_EPS):
 
     Example
     -------
-    >>> s = frame_similarity(torch.ones(1, 3, 2), similarity="cosine")
-    >>> s[0]
-    tensor([[1., 1., 1.],
-            [1., 1., 1.],
-            [1., 1., 1.]])
+    >>> x = torch.tensor([[[1.0, 0.0], [2.0, 0.0], [0.0, 3.0]]])
+    >>> frame_similarity(x, similarity="cosine")[0]
+    tensor([[1., 1., 0.],
+            [1., 1., 0.],
+            [0., 0., 1.]])
     """
     if similarity not in IUSP_SIMILARITIES:
         raise ValueError(

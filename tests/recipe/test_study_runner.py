@@ -15,7 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDY = ROOT / "recipes" / "DCASE2019" / "study.py"
-sys.path.insert(0, str(STUDY.parent))
 
 SPEC = """
 corpus_size: tiny
@@ -145,3 +144,62 @@ def test_a_missing_run_trains_the_teacher_again_first(study):
     assert "training it again" in text
     assert "differs from the study's" not in text
     assert (tmp / "records" / "runs" / "iusp_tiny__3.json").is_file()
+
+
+def _study_object(tmp_path, spec_text=SPEC):
+    sys.path.insert(0, str(STUDY.parent))
+    import study as study_module
+
+    (tmp_path / "spec.yaml").write_text(spec_text)
+    args, extra = study_module.parse_args(
+        [
+            f"--spec={tmp_path / 'spec.yaml'}",
+            f"--output_root={tmp_path / 'out'}",
+            f"--records={tmp_path / 'rec'}",
+            "--",
+            "--debug",
+        ]
+    )
+    spec = study_module.load_spec(args.spec)
+    obj = study_module.Study(args, spec, extra)
+    obj.context = {"corpus": "c1", "teacher": "t1"}
+    obj.teacher_job = {
+        "output_root": str(tmp_path / "out" / "teachers"),
+        "overrides": {"experiment_name": "plain", "seed": 1234},
+    }
+    return study_module, obj
+
+
+def test_run_keys_follow_what_determines_a_run(tmp_path):
+    """A student's key changes with its teacher; a baseline's does not."""
+    module, obj = _study_object(tmp_path)
+    ov = {"student_size": "tiny", "seed": 1, "experiment_name": "x"}
+    iusp = obj.job("runs", module.HPARAMS["iusp"], ov, "x")
+    base = obj.job("runs", module.HPARAMS["baseline"], ov, "x")
+    assert iusp["overrides"]["teacher_folder"].endswith("teachers/plain/1234")
+    assert "teacher_folder" not in base["overrides"]
+    obj.context["teacher"] = "t2"
+    assert (
+        obj.job("runs", module.HPARAMS["iusp"], ov, "x")["key"] != iusp["key"]
+    )
+    assert (
+        obj.job("runs", module.HPARAMS["baseline"], ov, "x")["key"]
+        == base["key"]
+    )
+    obj.context["corpus"] = "c2"
+    assert (
+        obj.job("runs", module.HPARAMS["baseline"], ov, "x")["key"]
+        != base["key"]
+    )
+    ov2 = {**ov, "seed": 2}
+    assert (
+        obj.job("runs", module.HPARAMS["baseline"], ov2, "x")["key"]
+        != base["key"]
+    )
+
+
+def test_bad_specs_are_refused_with_the_key(tmp_path):
+    with pytest.raises(SystemExit, match="missing keys \\['seeds'\\]"):
+        _study_object(tmp_path, SPEC.replace("seeds: [1, 2]\n", ""))
+    with pytest.raises(SystemExit, match="unknown method 'fitnet'"):
+        _study_object(tmp_path, SPEC.replace("iusp]\n", "iusp, fitnet]\n"))

@@ -132,3 +132,64 @@ def folder_lock(folder, wait=False, what="run"):
         yield path
     finally:
         lock.release()
+
+
+PRECISIONS = ("fp32", "fp16", "bf16")
+
+
+def check_run_opts(run_opts):
+    """Refuse device and precision options that cannot run here, early.
+
+    SpeechBrain finds out when the Brain is built, after the data are
+    prepared and a teacher may have been trained; this checks the same
+    options before any of that.
+
+    Arguments
+    ---------
+    run_opts : dict
+        SpeechBrain run options (``device``, ``precision``,
+        ``eval_precision``).
+
+    Raises
+    ------
+    ValueError
+        Naming the option and the fix.
+
+    Example
+    -------
+    >>> check_run_opts({"device": "cpu", "precision": "bf16"})
+    >>> check_run_opts({"device": "cpu", "precision": "fp16"})
+    Traceback (most recent call last):
+    ...
+    ValueError: --precision fp16 needs a CUDA device (--device cpu here); ...
+    """
+    import torch
+
+    device = run_opts.get("device") or (
+        "cuda:0" if torch.cuda.is_available() else "cpu"
+    )
+    for opt in ("precision", "eval_precision"):
+        value = run_opts.get(opt)
+        if value is not None and value not in PRECISIONS:
+            raise ValueError(
+                f"--{opt} {value}: choose one of {', '.join(PRECISIONS)}"
+            )
+        if value == "fp16" and not device.startswith("cuda"):
+            raise ValueError(
+                f"--{opt} fp16 needs a CUDA device (--device {device} here); "
+                "on a CPU use --precision bf16 or fp32"
+            )
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"--device {device}: no CUDA device is visible here "
+                "(torch.cuda.is_available() is False); use --device cpu, or "
+                "check CUDA_VISIBLE_DEVICES and the driver"
+            )
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"--device {device}: only {torch.cuda.device_count()} CUDA "
+                f"device(s) are visible (cuda:0 to "
+                f"cuda:{torch.cuda.device_count() - 1})"
+            )

@@ -43,6 +43,7 @@ from speechbrain_iusp.export import export_run
 from speechbrain_iusp.features import FeatureCache
 from speechbrain_iusp.models import count_params_macs
 from speechbrain_iusp.runtime import (
+    check_run_opts,
     die_with_parent,
     folder_lock,
     tune_cpu_allocator,
@@ -329,6 +330,7 @@ def main(argv):
     start = time.time()
     tune_cpu_allocator()
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
+    check_run_opts(run_opts)
     sb.utils.distributed.ddp_init_group(run_opts)
     hparams_file, hparams = load_hparams(hparams_file, overrides)
     lock = (

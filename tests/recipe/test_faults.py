@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from recipe_helpers import processes_mentioning
 
 from speechbrain_iusp.demo import generate_corpus
@@ -485,3 +486,39 @@ def test_evaluate_refuses_bad_predictions(
     code, out = _evaluate(corpus, _edit(predictions, tmp_path, edit))
     assert code != 0
     assert re.search(says, out), out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--precision=fp16", "--device=cpu"], "--precision fp16 needs a CUDA"),
+        (["--precision=half"], "argument --precision: invalid choice"),
+        pytest.param(
+            ["--device=cuda:0"],
+            "--device cuda:0: no CUDA device is visible",
+            marks=pytest.mark.skipif(
+                torch.cuda.is_available(), reason="a GPU is visible"
+            ),
+        ),
+    ],
+)
+def test_device_and_precision_are_checked_before_any_work(
+    corpus, tmp_path, args, message
+):
+    """Refused before the data are prepared or a teacher is trained."""
+    code, out = _train(corpus, tmp_path / "out", *args, hparams="iusp.yaml")
+    assert code != 0 and message in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_student_runs_in_bf16_autocast(corpus, tmp_path):
+    """The CPU mixed-precision path: autocast, teacher cache, float32 terms."""
+    code, out = _train(
+        corpus, tmp_path / "out", "--precision=bf16", hparams="iusp.yaml"
+    )
+    assert code == 0, out[-3000:]
+    folder = tmp_path / "out" / "iusp_tiny" / "1234"
+    log = (folder / "train_log.txt").read_text()
+    assert "train iusp:" in log and "nan" not in log.lower()
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert 0.0 <= metrics["test"]["coarse"]["micro_auprc"] <= 1.0

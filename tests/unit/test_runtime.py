@@ -101,3 +101,24 @@ def test_child_dies_with_its_parent(tmp_path):
 
 def test_tune_cpu_allocator_on_linux():
     assert tune_cpu_allocator() is sys.platform.startswith("linux")
+
+
+def test_run_opts_that_cannot_run_here_are_refused():
+    import torch
+
+    from speechbrain_iusp.runtime import check_run_opts
+
+    check_run_opts({"device": "cpu", "precision": "bf16"})
+    check_run_opts({"device": "cpu", "precision": "fp32"})
+    with pytest.raises(ValueError, match="--eval_precision fp16 needs a CUDA"):
+        check_run_opts({"device": "cpu", "eval_precision": "fp16"})
+    with pytest.raises(ValueError, match="--precision half: choose one of"):
+        check_run_opts({"device": "cpu", "precision": "half"})
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="--device cuda:0: no CUDA"):
+            check_run_opts({"device": "cuda:0", "precision": "fp16"})
+    else:  # pragma: no cover - on a GPU machine
+        n = torch.cuda.device_count()
+        check_run_opts({"device": "cuda:0", "precision": "fp16"})
+        with pytest.raises(ValueError, match="CUDA device\\(s\\) are visible"):
+            check_run_opts({"device": f"cuda:{n}"})

@@ -466,7 +466,8 @@ class Study:
         for method, res in tuning.items():
             out[method] = res.get("chosen_with_variants", res["chosen"])
         for name, parts in self.spec["combinations"].items():
-            out[name] = {k: v for p in parts for k, v in out[p].items()}
+            if all(p in out for p in parts):
+                out[name] = {k: v for p in parts for k, v in out[p].items()}
         return out
 
     def final(self, tuning):

@@ -203,3 +203,21 @@ def test_bad_specs_are_refused_with_the_key(tmp_path):
         _study_object(tmp_path, SPEC.replace("seeds: [1, 2]\n", ""))
     with pytest.raises(SystemExit, match="unknown method 'fitnet'"):
         _study_object(tmp_path, SPEC.replace("iusp]\n", "iusp, fitnet]\n"))
+
+
+def test_baselines_can_run_before_the_tuning(tmp_path):
+    """Combinations are only built from methods that were tuned."""
+    spec = SPEC.replace(
+        "combinations: {}", "combinations: {kd_iusp: [kd, iusp]}"
+    ).replace("        sp: {", "        kd: {kd_weight: [1.0]}\n        sp: {")
+    _, obj = _study_object(tmp_path, spec)
+    assert obj.chosen({}) == {"baseline": {}}
+    tuned = {
+        "kd": {"chosen": {"kd_weight": 2.0}},
+        "iusp": {
+            "chosen": {"iusp_weight": 1.0},
+            "chosen_with_variants": {"iusp_weight": 3.0},
+        },
+    }
+    chosen = obj.chosen(tuned)
+    assert chosen["kd_iusp"] == {"kd_weight": 2.0, "iusp_weight": 3.0}

@@ -38,18 +38,22 @@ import csv
 import hashlib
 import json
 import logging
+import shutil
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import compare
 import numpy as np
 import torch
+import train
 import yaml
 
 from speechbrain_iusp.demo import generate_corpus
 from speechbrain_iusp.features import load_audio
+from speechbrain_iusp.sonyc import read_predictions
 from speechbrain_iusp.study import (
     RunScores,
     paired_bootstrap,
@@ -63,6 +67,7 @@ from speechbrain_iusp.study.figures import (
 from speechbrain_iusp.study.pool import LocalPool, OptunaPool, work
 
 RECIPE_DIR = Path(__file__).resolve().parent
+STAMP = "study_key.txt"  # in a run folder: the key of the job that made it
 SPEC_KEYS = {
     "corpus_size",
     "corpus_seed",
@@ -106,11 +111,17 @@ def load_spec(path):
     if not isinstance(spec, dict):
         raise SystemExit(f"{path}: the study spec must be a mapping")
     missing = SPEC_KEYS - set(spec)
-    unknown = set(spec) - SPEC_KEYS
+    unknown = set(spec) - SPEC_KEYS - {"teacher_choice"}
     if missing or unknown:
         raise SystemExit(
             f"{path}: missing keys {sorted(missing)}, unknown keys "
             f"{sorted(unknown)}; the keys are {sorted(SPEC_KEYS)}"
+        )
+    choice = spec.setdefault("teacher_choice", "best")
+    if choice != "best" and choice not in spec["teacher_candidates"]:
+        raise SystemExit(
+            f"{path}: teacher_choice: '{choice}' is not a teacher candidate; "
+            f"use best or one of {sorted(spec['teacher_candidates'])}"
         )
     for method in spec["methods"]:
         if method not in HPARAMS:
@@ -182,11 +193,31 @@ def run_job(job):
     overrides = job["overrides"]
     root = Path(job["output_root"])
     folder = root / overrides["experiment_name"] / str(overrides["seed"])
-    done = (folder / "metrics.json").is_file()
+    stamp = folder / STAMP
     saved = record_ok(job)
+    if (
+        saved is not None
+        and saved.get("folder") == str(folder)
+        and (folder / "metrics.json").is_file()
+        and not stamp.is_file()
+    ):
+        stamp.write_text(job["key"])  # its record says this folder made it
+    if folder.exists() and (
+        not stamp.is_file() or stamp.read_text().strip() != job["key"]
+    ):
+        # made for other settings (or outside the study): never resumed or
+        # reported as this job's run
+        aside = folder.with_name(f"{folder.name}.stale-{int(time.time())}")
+        logger.warning("%s is not this job's run: moved to %s", folder, aside)
+        folder.rename(aside)
+    done = (folder / "metrics.json").is_file()
     if saved is not None and (done or not job.get("need_folder")):
         return saved["validate"]["coarse"]["micro_auprc"]
-    if not done:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(job["key"])
+    if not done and job.get("members"):
+        build_ensemble_run(job["members"], folder, overrides["data_folder"])
+    elif not done:
         cmd = [sys.executable, str(compare.TRAIN)]
         cmd += [str(RECIPE_DIR / job["hparams"]), f"--output_root={root}"]
         cmd += [f"--{k}={v}" for k, v in overrides.items()]
@@ -194,6 +225,91 @@ def run_job(job):
         log = root / "logs" / f"{job['name'].replace('/', '_')}.log"
         compare.launch(cmd, log, job.get("threads"))
     return write_record(job, folder)["validate"]["coarse"]["micro_auprc"]
+
+
+def build_ensemble_run(members, folder, data_folder):
+    """A teacher run folder for an ensemble of finished teacher runs.
+
+    It holds what a student run needs of a teacher run: a checkpoint of the
+    :class:`~speechbrain_iusp.models.TeacherEnsemble` in ``save/`` (students
+    load it with ``--teacher_members N``), ``model/model.ckpt``, the
+    ensemble's predictions (the mean of the members' probabilities, which is
+    what the ensemble computes) and ``metrics.json`` scored from them with
+    the official metrics.
+
+    Arguments
+    ---------
+    members : list of str
+        Finished teacher run folders (teacher preset).
+    folder : Path
+        The ensemble's run folder.
+    data_folder : str
+        The data the members were trained on (``annotations.csv``).
+    """
+    from speechbrain.utils.checkpoints import Checkpointer
+
+    from speechbrain_iusp.evaluate import evaluate_files
+    from speechbrain_iusp.models import teacher_model
+    from speechbrain_iusp.sonyc import Taxonomy, prediction_columns
+    from speechbrain_iusp.sonyc.predictions import write_predictions_csv
+
+    members = [Path(m) for m in members]
+    _, hp = train.load_hparams("hparams/teacher.yaml", {})
+    ens = teacher_model(
+        "teacher",
+        members=len(members),
+        n_mels=hp["n_mels"],
+        n_classes=hp["n_classes"],
+    )
+    for member, run in zip(ens.members, members, strict=True):
+        state = torch.load(
+            run / "model" / "model.ckpt", map_location="cpu", weights_only=True
+        )
+        member.load_state_dict(state)
+    folder = Path(folder)
+    (folder / "model").mkdir(parents=True, exist_ok=True)
+    tax = Taxonomy()
+    metrics = {}
+    for split in ("validate", "test"):
+        names, columns = None, []
+        for run in members:
+            got, fine, coarse = read_predictions(
+                run / f"predictions_{split}.csv", tax
+            )
+            order = np.argsort(got)
+            names = [got[i] for i in order]
+            columns.append(np.concatenate([fine, coarse], axis=1)[order])
+        path = folder / f"predictions_{split}.csv"
+        write_predictions_csv(
+            path, names, np.mean(columns, axis=0), prediction_columns(tax), tax
+        )
+        annotations = Path(data_folder) / "annotations.csv"
+        metrics[split] = {
+            mode: evaluate_files(path, annotations, mode=mode, split=split)
+            for mode in ("coarse", "fine")
+        }
+    params, macs = 0, 0
+    for run in members:
+        member_metrics = json.loads((run / "metrics.json").read_text())
+        params += member_metrics["params"]
+        macs += member_metrics["macs_per_10s"]
+    metrics.update(
+        params=params,
+        macs_per_10s=macs,
+        members=[str(m) for m in members],
+    )
+    shutil.copytree(
+        members[0] / "save",
+        folder / "save",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("CKPT*"),
+    )
+    Checkpointer(str(folder / "save"), {"model": ens}).save_checkpoint(
+        meta={"micro_auprc": metrics["validate"]["coarse"]["micro_auprc"]}
+    )
+    torch.save(ens.state_dict(), folder / "model" / "model.ckpt")
+    shutil.copyfile(members[0] / "run_info.json", folder / "run_info.json")
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
 
 def write_record(job, folder):
@@ -243,6 +359,8 @@ class Study:
             self.data = self.root / "corpus"
         self.context = {}
         self.teacher_job = None
+        self.member_jobs = []
+        self.teacher_members = None
         self.teacher_lock = threading.Lock()
         if args.storage:
             self.pool = OptunaPool(
@@ -258,6 +376,8 @@ class Study:
         overrides = {"data_folder": str(self.data), **overrides}
         if student:
             overrides["teacher_folder"] = str(self.teacher_path())
+            if self.teacher_members:
+                overrides["teacher_members"] = self.teacher_members
         key_src = {
             "hparams": hparams,
             "overrides": {
@@ -312,6 +432,8 @@ class Study:
                         "again",
                         self.teacher_path(),
                     )
+                    for member in self.member_jobs:
+                        run_job(member)
                     run_job(self.teacher_job)
                     self.set_teacher_digest()
             jobs = make_jobs()
@@ -352,20 +474,88 @@ class Study:
         student run needs its checkpoint.
         """
         seed = self.spec["teacher_seed"]
+        cands = self.spec["teacher_candidates"]
+        trained = {n: c for n, c in cands.items() if "members" not in c}
         jobs = [
             self.job(
                 "teachers",
                 "hparams/teacher.yaml",
-                {**cand, "seed": seed, "experiment_name": name},
+                {"seed": seed, **cand, "experiment_name": name},
                 name,
             )
-            for name, cand in self.spec["teacher_candidates"].items()
+            for name, cand in trained.items()
         ]
         for job in jobs:
             job["need_folder"] = False
         scores = self.pool.map(jobs)
-        best = int(np.argmax(scores))
+        folders = {
+            j["overrides"]["experiment_name"]: Path(j["output_root"])
+            / j["overrides"]["experiment_name"]
+            / str(j["overrides"]["seed"])
+            for j in jobs
+        }
+        for name, cand in cands.items():
+            if "members" not in cand:
+                continue
+            missing = [m for m in cand["members"] if m not in folders]
+            if missing:
+                raise SystemExit(
+                    f"teacher_candidates: {name}: members {missing} are not "
+                    f"trained candidates ({sorted(folders)})"
+                )
+            job = self.job(
+                "teachers",
+                "hparams/teacher.yaml",
+                {
+                    "seed": seed,
+                    "experiment_name": name,
+                    "members": len(cand["members"]),
+                },
+                name,
+            )
+            job["members"] = [str(folders[m]) for m in cand["members"]]
+            job["need_folder"] = False  # only the chosen teacher's is needed
+            job["key"] = hashlib.sha256(
+                (
+                    job["key"]
+                    + json.dumps(
+                        [
+                            self._read(f"teachers/{m}__{seed}.json")["key"]
+                            for m in cand["members"]
+                        ]
+                    )
+                ).encode()
+            ).hexdigest()[:16]
+            ens_folder = Path(job["output_root"]) / name / str(seed)
+            if record_ok(job) is None or (
+                ens_folder.exists()
+                and not (ens_folder / "metrics.json").is_file()
+            ):
+                for m in cand["members"]:  # building it needs the members
+                    if not (folders[m] / "metrics.json").is_file():
+                        run_job(
+                            {
+                                **jobs[list(folders).index(m)],
+                                "need_folder": True,
+                            }
+                        )
+            jobs.append(job)
+            scores.append(run_job(job))
+        if self.spec["teacher_choice"] == "best":
+            best = int(np.argmax(scores))
+        else:
+            names = [j["overrides"]["experiment_name"] for j in jobs]
+            best = names.index(self.spec["teacher_choice"])
         self.teacher_job = {**jobs[best], "need_folder": True}
+        members = jobs[best].get("members") or []
+        self.member_jobs = [
+            {
+                **jobs[list(folders).index(Path(m).parent.name)],
+                "need_folder": True,
+            }
+            for m in members
+        ]
+        self.teacher_members = len(members) or None
         saved = self._read("teacher.json") or {}
         chosen = jobs[best]["overrides"]["experiment_name"]
         if saved.get("chosen") == chosen and saved.get("model_digest"):
@@ -373,6 +563,8 @@ class Study:
         if (self.teacher_path() / "metrics.json").is_file():
             self.set_teacher_digest()
         elif "teacher" not in self.context:
+            for member in self.member_jobs:
+                run_job(member)
             run_job(self.teacher_job)
             self.set_teacher_digest()
         summary = {
@@ -786,15 +978,34 @@ def similarity_figure(study, tuning, n_clips=3):
         / str(seed),
         "IUSP student": study.root / "runs" / f"iusp_{size}" / str(seed),
     }
-    missing = [str(f) for f in folders.values() if not (f / "model").is_dir()]
+    # an ensemble teacher: its members' matrices, averaged (what the
+    # students match)
+    teacher_metrics = folders["teacher"] / "metrics.json"
+    members = []
+    if teacher_metrics.is_file():
+        members = json.loads(teacher_metrics.read_text()).get("members", [])
+    sources = {
+        "teacher": [Path(m) for m in members] or [folders["teacher"]],
+        "baseline student": [folders["baseline student"]],
+        "IUSP student": [folders["IUSP student"]],
+    }
+    missing = [
+        str(f)
+        for group in sources.values()
+        for f in group
+        if not (f / "model" / "hyperparams.yaml").is_file()
+    ]
     if missing:
         logger.warning("no similarity figure: run folders missing: %s", missing)
         return None
     taggers = {
-        name: AudioTagger.from_hparams(
-            source=str(f / "model"), savedir=str(f / "model")
-        )
-        for name, f in folders.items()
+        name: [
+            AudioTagger.from_hparams(
+                source=str(f / "model"), savedir=str(f / "model")
+            )
+            for f in group
+        ]
+        for name, group in sources.items()
     }
     manifest = json.loads(
         (folders["IUSP student"] / "save" / "test.json").read_text()
@@ -809,12 +1020,15 @@ def similarity_figure(study, tuning, n_clips=3):
         wav = clip["wav"].replace("{data_root}", str(study.data))
         tags = [n for n, on in zip(names, clip["coarse"], strict=True) if on]
         mats = []
-        for tagger in taggers.values():
-            sig = load_audio(wav, tagger.hparams.sample_rate).unsqueeze(0)
-            with torch.no_grad():
-                feats = tagger.hparams.compute_features(sig)
-                _, taps = tagger.mods.model(feats, return_hidden=True)
-            mats.append(frame_similarity(taps[tap], similarity=sim)[0].numpy())
+        for group in taggers.values():
+            group_mats = []
+            for tagger in group:
+                sig = load_audio(wav, tagger.hparams.sample_rate).unsqueeze(0)
+                with torch.no_grad():
+                    feats = tagger.hparams.compute_features(sig)
+                    _, taps = tagger.mods.model(feats, return_hidden=True)
+                group_mats.append(frame_similarity(taps[tap], similarity=sim))
+            mats.append(torch.stack(group_mats).mean(0)[0].numpy())
         rows.append(
             (f"{Path(clip['audio_filename']).name}: {', '.join(tags)}", mats)
         )

@@ -205,7 +205,18 @@ class DistillationBrain(sb.Brain):
             self.teacher.requires_grad_(False)
             if not self.terms:
                 logger.warning("A teacher was given without distill_terms.")
-        self.teacher_taps = sorted({t.teacher_tap for t in self.terms})
+        # An ensemble teacher has one tap per member (TeacherEnsemble): a
+        # term on such a tap averages its loss over the members.
+        member_taps = getattr(unwrap(self.teacher), "member_taps", None)
+        self.term_teacher_taps = {
+            t.name: member_taps(t.teacher_tap)
+            if member_taps
+            else [t.teacher_tap]
+            for t in self.terms
+        }
+        self.teacher_taps = sorted(
+            {tap for taps in self.term_teacher_taps.values() for tap in taps}
+        )
         self.student_taps = sorted({t.student_tap for t in self.terms})
         self.cache = self._make_cache()
         self.metric_stats = None
@@ -489,8 +500,12 @@ class DistillationBrain(sb.Brain):
             with torch.autocast(device_type=self.device_type, enabled=False):
                 for term in self.terms:
                     s_act = predictions["student"][term.student_tap].float()
-                    t_act = predictions["teacher"][term.teacher_tap].float()
-                    value = term(s_act, t_act, taps.get(term.student_tap, lens))
+                    s_lens = taps.get(term.student_tap, lens)
+                    members = self.term_teacher_taps[term.name]
+                    value = sum(
+                        term(s_act, predictions["teacher"][t].float(), s_lens)
+                        for t in members
+                    ) / len(members)
                     values[term.name] = value.detach()
                     weighted.append((term, term.weight * value))
                     total = total + weighted[-1][1]

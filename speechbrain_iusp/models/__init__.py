@@ -3,6 +3,8 @@
 * :mod:`.crnn`: :class:`CRNN`, a length-aware CRNN tagger with named taps,
   and its size presets (:func:`crnn_preset`);
 * :mod:`.complexity`: :func:`count_params_macs` and :func:`presets_table`;
+* :mod:`.ensemble`: :class:`TeacherEnsemble` (members' probabilities
+  averaged, taps per member) and :func:`teacher_model`;
 * :mod:`.wrapping`: :func:`unwrap`, the module inside DDP or compile
   wrappers.
 
@@ -17,14 +19,17 @@ from speechbrain_iusp.models.crnn import (
     PRESETS,
     crnn_preset,
 )
+from speechbrain_iusp.models.ensemble import TeacherEnsemble, teacher_model
 from speechbrain_iusp.models.wrapping import unwrap
 
 __all__ = [
     "CRNN",
     "PRESETS",
     "PRESET_PARAM_RANGES",
+    "TeacherEnsemble",
     "count_params_macs",
     "crnn_preset",
     "presets_table",
+    "teacher_model",
     "unwrap",
 ]

@@ -23,6 +23,8 @@ teacher_seed: 1234
 teacher_candidates:
     plain: {}
     slow: {lr: 0.0003}
+    both: {members: [plain, slow]}
+teacher_choice: both  # pinned, so that the students get the ensemble
 tuning:
     size: tiny
     seed: 100
@@ -93,8 +95,15 @@ def test_study_writes_its_outputs(study):
     assert "- tiny: r = " in table
     assert "Teacher margin over the best baseline" in table
     teacher = json.loads((rec / "teacher.json").read_text())
-    cands = teacher["candidates"]
-    assert teacher["chosen"] == max(cands, key=cands.get)
+    assert set(teacher["candidates"]) == {"plain", "slow", "both"}
+    assert teacher["chosen"] == "both"
+    # the ensemble scores as the mean of its members' probabilities
+    ens = tmp / "out" / "teachers" / "both" / "1234"
+    metrics = json.loads((ens / "metrics.json").read_text())
+    assert teacher["candidates"]["both"] == pytest.approx(
+        metrics["validate"]["coarse"]["micro_auprc"]
+    )
+    assert len(metrics["members"]) == 2
     tuning = json.loads((rec / "tuning.json").read_text())
     for method in ("sp", "iusp"):
         res = tuning[method]
@@ -121,6 +130,8 @@ def test_study_writes_its_outputs(study):
             path = rec / "runs" / f"{method}_tiny__{seed}.json"
             record = json.loads(path.read_text())
             assert len(record["test_scores"]) == 8  # tiny: 8 test clips
+            if method != "baseline":  # the students of the ensemble
+                assert record["overrides"]["teacher_members"] == 2
 
 
 def test_records_are_reused_without_the_run_folders(study):
@@ -140,10 +151,18 @@ def test_a_missing_run_trains_the_teacher_again_first(study):
     """A new seed needs the teacher's checkpoint: it is trained again and,
     being the same, keeps every record valid."""
     tmp, _ = study
+    # a run folder that the study did not make for this job
+    other = tmp / "out" / "runs" / "iusp_tiny" / "3"
+    other.mkdir(parents=True)
+    (other / "metrics.json").write_text("{}")
     text = _study(tmp, "--stages", "final", "--methods", "iusp", "--seeds", "3")
+    assert "is not this job's run: moved to" in text
     assert "training it again" in text
     assert "differs from the study's" not in text
-    assert (tmp / "records" / "runs" / "iusp_tiny__3.json").is_file()
+    record = json.loads(
+        (tmp / "records" / "runs" / "iusp_tiny__3.json").read_text()
+    )
+    assert record["validate"]["coarse"]["micro_auprc"] > 0
 
 
 def _study_object(tmp_path, spec_text=SPEC):
@@ -199,6 +218,8 @@ def test_run_keys_follow_what_determines_a_run(tmp_path):
 
 
 def test_bad_specs_are_refused_with_the_key(tmp_path):
+    with pytest.raises(SystemExit, match="teacher_choice: 'big' is not"):
+        _study_object(tmp_path, SPEC.replace("choice: both", "choice: big"))
     with pytest.raises(SystemExit, match="missing keys \\['seeds'\\]"):
         _study_object(tmp_path, SPEC.replace("seeds: [1, 2]\n", ""))
     with pytest.raises(SystemExit, match="unknown method 'fitnet'"):

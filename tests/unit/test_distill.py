@@ -14,6 +14,7 @@ import sys
 import pytest
 import torch
 from distill_toy import (
+    N_MELS,
     make_dataset,
     make_hparams,
     make_student,
@@ -37,6 +38,7 @@ from speechbrain_iusp.losses import (
     KDLoss,
     iusp_loss,
     kd_loss,
+    sp_loss,
     tagging_bce_loss,
 )
 
@@ -653,3 +655,71 @@ def test_terms_see_the_exact_valid_frames_of_each_clip(tmp_path):
     both = term_value(items)
     alone = (term_value(items[:1]) + term_value(items[1:])) / 2
     assert both == pytest.approx(alone, rel=1e-5)
+
+
+def test_ensemble_teacher_averages_probabilities_and_member_losses(
+    tmp_path, data
+):
+    """Logits of the mean probability; each term averaged over members."""
+    from speechbrain_iusp.models import TeacherEnsemble
+
+    members = [make_teacher(seed=1), make_teacher(seed=2)]
+    ens = TeacherEnsemble(members).eval()
+    x = torch.randn(3, 20, N_MELS)
+    lengths = torch.tensor([1.0, 0.7, 0.5])
+    with torch.no_grad():
+        logits, hidden = ens(x, lengths, return_hidden=True)
+        probs = [torch.sigmoid(m.eval()(x, lengths)) for m in members]
+    torch.testing.assert_close(torch.sigmoid(logits), (probs[0] + probs[1]) / 2)
+    assert {"rnn@0", "rnn@1", "conv1@0"} <= set(hidden)
+    assert set(ens.tap_lengths(lengths, 20)) == set(ens.tap_names)
+
+    terms = [
+        {"name": "iusp", "loss": "iusp", "teacher_tap": "rnn"}
+        | {"student_tap": "rnn"},
+        {"name": "kd", "loss": "kd"},
+    ]
+    brain = _brain(tmp_path, make_student(), ens, terms, teacher_cache=True)
+    assert brain.term_teacher_taps == {
+        "iusp": ["rnn@0", "rnn@1"],
+        "kd": ["logits"],
+    }
+    _fit(brain, data)
+    assert brain.cache.hits > 0  # the members' taps come from the cache
+    assert "train iusp:" in _log(tmp_path)
+
+
+@pytest.mark.parametrize("loss_name", ["iusp", "sp"])
+def test_mean_of_member_losses_has_the_averaged_matrix_gradient(loss_name):
+    """mean_k ||G_k - G_s||^2 = ||mean_k G_k - G_s||^2 + const (float64)."""
+    torch.manual_seed(0)
+    B, T = 4, 9
+    lengths = torch.tensor([1.0, 0.8, 1.0, 0.6], dtype=torch.float64)
+    teachers = [torch.randn(B, T, 6, dtype=torch.float64) for _ in range(3)]
+    student = torch.randn(B, T, 5, dtype=torch.float64, requires_grad=True)
+    fn = iusp_loss if loss_name == "iusp" else sp_loss
+    mean_loss = sum(fn(student, t, lengths) for t in teachers) / 3
+    (g_mean,) = torch.autograd.grad(mean_loss, student)
+
+    frames = torch.round(lengths * T).long()
+
+    def matrices(x):  # brute force, per utterance or per batch
+        if loss_name == "iusp":
+            out = []
+            for b in range(B):
+                f = x[b, : frames[b]]
+                g = f @ f.T
+                out.append(g / g.norm(dim=1, keepdim=True))
+            return out
+        mask = (torch.arange(T)[None, :] < frames[:, None]).to(x.dtype)
+        q = (x * mask[..., None]).reshape(B, -1)
+        g = q @ q.T
+        return [g / g.norm(dim=1, keepdim=True)]
+
+    avg = [sum(ms) / 3 for ms in zip(*map(matrices, teachers), strict=True)]
+    ref = 0.0
+    for gt, gs in zip(avg, matrices(student), strict=True):
+        ref = ref + (gt - gs).square().sum() / gt.shape[0] ** 2
+    ref = ref / len(avg)
+    (g_ref,) = torch.autograd.grad(ref, student)
+    torch.testing.assert_close(g_mean, g_ref, rtol=1e-9, atol=1e-12)

@@ -34,7 +34,6 @@ Authors
 """
 
 import argparse
-import csv
 import hashlib
 import json
 import logging
@@ -55,16 +54,13 @@ from speechbrain_iusp.demo import generate_corpus
 from speechbrain_iusp.features import load_audio
 from speechbrain_iusp.sonyc import read_predictions
 from speechbrain_iusp.study import (
-    RunScores,
-    paired_bootstrap,
-    relative_improvement_bootstrap,
     tune,
 )
 from speechbrain_iusp.study.figures import (
-    plot_auprc_vs_params,
     plot_similarities,
 )
 from speechbrain_iusp.study.pool import LocalPool, OptunaPool, work
+from speechbrain_iusp.study.report import write_report
 
 RECIPE_DIR = Path(__file__).resolve().parent
 STAMP = "study_key.txt"  # in a run folder: the key of the job that made it
@@ -87,15 +83,6 @@ HPARAMS = {
     "kd_sp": "hparams/kd_sp.yaml",
     "kd_iusp": "hparams/kd_iusp.yaml",
 }
-PAIRS = [
-    ("iusp", "sp"),
-    ("sp", "baseline"),
-    ("iusp", "baseline"),
-    ("kd", "baseline"),
-    ("kd_iusp", "kd"),
-    ("kd_sp", "kd"),
-    ("kd_iusp", "kd_sp"),
-]
 
 logger = logging.getLogger("study")
 
@@ -520,7 +507,11 @@ class Study:
                     job["key"]
                     + json.dumps(
                         [
-                            self._read(f"teachers/{m}__{seed}.json")["key"]
+                            json.loads(
+                                Path(
+                                    jobs[list(folders).index(m)]["record"]
+                                ).read_text()
+                            )["key"]
                             for m in cand["members"]
                         ]
                     )
@@ -734,225 +725,28 @@ def load_cells(study):
     return cells
 
 
-def mean_std(values):
-    """(mean, std) of a list."""
-    return float(np.mean(values)), float(np.std(values))
-
-
-def cell_scores(recs, truth):
-    """RunScores of a cell's records."""
-    return RunScores(
-        truth,
-        {r["overrides"]["seed"]: np.array(r["test_scores"]) for r in recs},
-    )
-
-
-def fmt_ci(res):
-    """A bootstrap result as text."""
-    return (
-        f"{res['diff']:+.4f} [{res['ci_low']:+.4f}, {res['ci_high']:+.4f}]"
-        f" p(<=0)={res['p_le_0']:.3f}, {res['n_seeds']} seeds"
-    )
-
-
 def report(study, tuning, n_boot):
-    """Write study.md, study.csv, per_class.md and the figures."""
+    """Write study.md, study.csv, per_class.md and the AUPRC plot."""
     out = study.records
     truth_path = out / "test_truth.json"
     cells = load_cells(study)
     if not cells or not truth_path.is_file():
         raise SystemExit(f"no finished study runs in {out / 'runs'} yet")
-    truth = np.array(json.loads(truth_path.read_text()))
     teacher = study._read("teacher.json") or {}
     trec = None
-    if teacher.get("chosen"):
-        tpath = (
-            out
-            / "teachers"
-            / f"{teacher['chosen']}__{study.spec['teacher_seed']}.json"
-        )
-        trec = json.loads(tpath.read_text()) if tpath.is_file() else None
-    label = study.args.data_label
-    lines = [
-        f"# The IUSP study on {label}",
-        "",
-        "Written by `recipes/DCASE2019/study.py` from the run records in "
-        f"`{out.name}/`. Coarse evaluation (official DCASE 2019 Task 5 "
-        "metrics). Mean ± std over seeds of each run's AUPRC.",
-        "",
-    ]
-    if trec:
-        cands = teacher["candidates"].items()
-        lines += [
-            f"Teacher: candidate `{teacher['chosen']}` of "
-            f"{', '.join(f'{k} {v:.4f}' for k, v in cands)}"
-            " (validate micro-AUPRC); "
-            f"{trec['params']:,} params; validate "
-            f"{trec['validate']['coarse']['micro_auprc']:.4f}, test "
-            f"{trec['test']['coarse']['micro_auprc']:.4f}.",
-            "",
-        ]
-    lines += [
-        "| size | method | params | MACs/10 s | seeds | test micro-AUPRC "
-        "| test macro-AUPRC | validate micro-AUPRC |",
-        "|---|---|---:|---:|---:|---|---|---|",
-    ]
-    rows = []
-    for (size, method), recs in cells.items():
-        tm = mean_std([r["test"]["coarse"]["micro_auprc"] for r in recs])
-        tM = mean_std([r["test"]["coarse"]["macro_auprc"] for r in recs])
-        vm = mean_std([r["validate"]["coarse"]["micro_auprc"] for r in recs])
-        rows.append(
-            {
-                "size": size,
-                "method": method,
-                "params": recs[0]["params"],
-                "macs": recs[0]["macs"],
-                "seeds": len(recs),
-                "test_micro_mean": tm[0],
-                "test_micro_std": tm[1],
-                "test_macro_mean": tM[0],
-                "test_macro_std": tM[1],
-                "validate_micro_mean": vm[0],
-                "validate_micro_std": vm[1],
-            }
-        )
-        lines.append(
-            f"| {size} | {method} | {recs[0]['params']:,} "
-            f"| {recs[0]['macs'] / 1e6:.1f} M | {len(recs)} "
-            f"| {tm[0]:.4f} ± {tm[1]:.4f} | {tM[0]:.4f} ± {tM[1]:.4f} "
-            f"| {vm[0]:.4f} ± {vm[1]:.4f} |"
-        )
-    with open(out / "study.csv", "w", newline="") as fout:
-        writer = csv.DictWriter(fout, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-    if trec:
-        base = [
-            r["validate_micro_mean"] for r in rows if r["method"] == "baseline"
-        ]
-        if base:
-            margin = trec["validate"]["coarse"]["micro_auprc"] - max(base)
-            lines += [
-                "",
-                f"Teacher margin over the best baseline student (validate "
-                f"micro-AUPRC): {margin:+.4f} (target: at least +0.05).",
-            ]
-
-    rng = np.random.default_rng(0)
-    lines += [
-        "",
-        "## Paired differences",
-        "",
-        "Difference of seed-mean test micro-AUPRC, with a 95% bootstrap "
-        f"interval ({n_boot} resamples of seeds and clips, paired by seed and "
-        "clip); p = share of resamples where the first method does not win.",
-        "",
-        "| size | comparison | difference [95% CI] |",
-        "|---|---|---|",
-    ]
-    scores = {key: cell_scores(recs, truth) for key, recs in cells.items()}
-    for size in study.sizes():
-        for a, b in PAIRS:
-            if (size, a) in scores and (size, b) in scores:
-                res = paired_bootstrap(
-                    scores[(size, a)], scores[(size, b)], n_boot, rng
-                )
-                lines.append(f"| {size} | {a} - {b} | {fmt_ci(res)} |")
-    lines += [
-        "",
-        "## The paper's relative improvement",
-        "",
-        "r = (A_IUSP - A_SP) / (A_SP - A_baseline), from the seed means of "
-        "per-run test micro-AUPRC: how much larger IUSP's gain over the "
-        "baseline is than SP's. Interval: the same bootstrap over seeds and "
-        "clips; resamples where SP does not beat the baseline have no ratio "
-        "(their share is given).",
-        "",
-    ]
-    for size in study.sizes():
-        keys = [(size, m) for m in ("baseline", "sp", "iusp")]
-        if all(k in scores for k in keys):
-            res = relative_improvement_bootstrap(
-                *(scores[k] for k in keys), n_boot=n_boot, rng=rng
-            )
-            ratio = (
-                "undefined" if res["ratio"] is None else f"{res['ratio']:+.2f}"
-            )
-            ci = (
-                "too few defined resamples"
-                if res["ci_low"] is None
-                else f"[{res['ci_low']:+.2f}, {res['ci_high']:+.2f}]"
-            )
-            lines.append(
-                f"- {size}: r = {ratio}, 95% CI {ci}, SP <= baseline in "
-                f"{100 * res['p_sp_le_base']:.0f}% of resamples"
-            )
-    if tuning:
-        lines += ["", "## Tuning (validate, one size and seed)", ""]
-        for method, res in tuning.items():
-            best = res.get("chosen_with_variants", res["chosen"])
-            lines.append(
-                f"- {method}: chosen {best}; weight inside its grid: "
-                f"{res['bracketed']}; {res['runs']} runs"
-            )
-    (out / "study.md").write_text("\n".join(lines) + "\n")
-
-    points = {}
-    for r in rows:
-        points.setdefault(r["method"], []).append(
-            (r["params"], r["test_micro_mean"], r["test_micro_std"])
-        )
-    plot_auprc_vs_params(
-        points, out / "auprc_vs_params.png", f"Students on {label}"
+    if study.teacher_job and Path(study.teacher_job["record"]).is_file():
+        trec = json.loads(Path(study.teacher_job["record"]).read_text())
+    return write_report(
+        out,
+        cells,
+        np.array(json.loads(truth_path.read_text())),
+        study.sizes(),
+        study.args.data_label,
+        teacher=teacher,
+        teacher_record=trec,
+        tuning=tuning,
+        n_boot=n_boot,
     )
-    write_per_class(study, cells, out / "per_class.md", label)
-    return "\n".join(lines)
-
-
-def write_per_class(study, cells, path, label):
-    """Per-class test AUPRC of the best SP and IUSP students (seed means)."""
-    lines = [
-        f"# Per-class test AUPRC on {label}",
-        "",
-        "Mean over seeds, coarse classes, at the size where each method's "
-        "test micro-AUPRC is highest.",
-        "",
-    ]
-    for method in ("sp", "iusp"):
-        sizes = [s for s in study.sizes() if (s, method) in cells]
-        if not sizes:
-            continue
-        size = max(
-            sizes,
-            key=lambda s: np.mean(
-                [r["test"]["coarse"]["micro_auprc"] for r in cells[(s, method)]]
-            ),
-        )
-        shown = [m for m in ("baseline", "sp", "iusp") if (size, m) in cells]
-        lines += [
-            f"## Best {method}: size {size}",
-            "",
-            "| class | " + " | ".join(shown) + " |",
-            "|---|" + "---:|" * len(shown),
-        ]
-        classes = cells[(size, method)][0]["test"]["coarse"]["class_auprc"]
-        for cls in classes:
-            vals = [
-                np.mean(
-                    [
-                        r["test"]["coarse"]["class_auprc"][cls]
-                        for r in cells[(size, m)]
-                    ]
-                )
-                for m in shown
-            ]
-            lines.append(
-                f"| {cls} | " + " | ".join(f"{v:.4f}" for v in vals) + " |"
-            )
-        lines.append("")
-    path.write_text("\n".join(lines) + "\n")
 
 
 def similarity_figure(study, tuning, n_clips=3):

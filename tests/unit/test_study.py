@@ -210,3 +210,57 @@ def test_optuna_pool_remote_worker_and_failures(tmp_path):
     # a failed job is queued again on the next call (fixed now)
     again = OptunaPool(lambda job: 7.0, url, "s", jobs=1)
     assert again.map([{"name": "c", "x": 1}]) == [7.0]
+
+
+def _record(y, quality, seed, method):
+    rng = np.random.default_rng(seed * 10 + len(method))
+    scores = np.clip(quality * y + (1 - quality) * rng.random(y.shape), 0, 1)
+    coarse = evaluate_coarse(y, scores)
+    return {
+        "overrides": {"seed": seed},
+        "params": 1000,
+        "macs": 2e6,
+        "validate": {"coarse": coarse},
+        "test": {"coarse": coarse},
+        "test_scores": scores.tolist(),
+    }
+
+
+def test_report_from_records(tmp_path):
+    from speechbrain_iusp.study.report import write_report
+
+    y = _truth(n=40)
+    quality = {"baseline": 0.2, "sp": 0.5, "iusp": 0.6}
+    cells = {
+        ("tiny", m): [_record(y, q, s, m) for s in (1, 2, 3)]
+        for m, q in quality.items()
+    }
+    teacher_rec = _record(y, 0.9, 9, "teacher")
+    text = write_report(
+        tmp_path,
+        cells,
+        y,
+        ["tiny"],
+        "toy data",
+        teacher={"candidates": {"t": 0.9}, "chosen": "t"},
+        teacher_record=teacher_rec,
+        n_boot=40,
+    )
+    assert text.startswith("# The IUSP study on toy data")
+    for m in quality:
+        mean = np.mean(
+            [r["test"]["coarse"]["micro_auprc"] for r in cells[("tiny", m)]]
+        )
+        assert f"| tiny | {m} | 1,000 | 2.0 M | 3 | {mean:.4f} ±" in text
+    base = max(
+        np.mean([r["validate"]["coarse"]["micro_auprc"] for r in recs])
+        for (_, m), recs in cells.items()
+        if m == "baseline"
+    )
+    margin = teacher_rec["validate"]["coarse"]["micro_auprc"] - base
+    assert f"(validate micro-AUPRC): {margin:+.4f}" in text
+    assert "| tiny | iusp - sp | +" in text
+    assert "- tiny: r = " in text
+    assert (tmp_path / "study.csv").read_text().count("\n") == 4
+    per_class = (tmp_path / "per_class.md").read_text()
+    assert "## Best iusp: size tiny" in per_class

@@ -167,6 +167,12 @@ def record_ok(job):
     return saved if saved.get("key") == job["key"] else None
 
 
+def _recorded_score(job):
+    """A job's recorded validate score, or None."""
+    saved = record_ok(job)
+    return None if saved is None else saved["validate"]["coarse"]["micro_auprc"]
+
+
 def run_job(job):
     """Run one train.py job unless its record exists; its validate score.
 
@@ -453,12 +459,13 @@ class Study:
             )
         self.context["corpus"] = corpus_digest(self.data)
 
-    def teacher(self):
+    def teacher(self, train=True):
         """Train the candidates; the best on validate is the teacher.
 
         Candidates with a record are not trained again: the choice is made
         from the records, and only the chosen one is re-trained later if a
-        student run needs its checkpoint.
+        student run needs its checkpoint. With ``train=False`` (a report
+        alone) nothing is trained: the recorded choice is taken.
         """
         seed = self.spec["teacher_seed"]
         cands = self.spec["teacher_candidates"]
@@ -474,7 +481,10 @@ class Study:
         ]
         for job in jobs:
             job["need_folder"] = False
-        scores = self.pool.map(jobs)
+        if train:
+            scores = self.pool.map(jobs)
+        else:
+            scores = [_recorded_score(j) for j in jobs]
         folders = {
             j["overrides"]["experiment_name"]: Path(j["output_root"])
             / j["overrides"]["experiment_name"]
@@ -502,6 +512,12 @@ class Study:
             )
             job["members"] = [str(folders[m]) for m in cand["members"]]
             job["need_folder"] = False  # only the chosen teacher's is needed
+            member_records = [
+                Path(jobs[list(folders).index(m)]["record"])
+                for m in cand["members"]
+            ]
+            if not all(r.is_file() for r in member_records):
+                continue  # only when train=False: members not trained yet
             job["key"] = hashlib.sha256(
                 (
                     job["key"]
@@ -531,11 +547,14 @@ class Study:
                             }
                         )
             jobs.append(job)
-            scores.append(run_job(job))
-        if self.spec["teacher_choice"] == "best":
-            best = int(np.argmax(scores))
+            scores.append(run_job(job) if train else _recorded_score(job))
+        names = [j["overrides"]["experiment_name"] for j in jobs]
+        saved = self._read("teacher.json") or {}
+        if not train and saved.get("chosen") in names:
+            best = names.index(saved["chosen"])
+        elif self.spec["teacher_choice"] == "best":
+            best = int(np.argmax([-np.inf if v is None else v for v in scores]))
         else:
-            names = [j["overrides"]["experiment_name"] for j in jobs]
             best = names.index(self.spec["teacher_choice"])
         self.teacher_job = {**jobs[best], "need_folder": True}
         members = jobs[best].get("members") or []
@@ -553,11 +572,13 @@ class Study:
             self.context["teacher"] = saved["model_digest"]
         if (self.teacher_path() / "metrics.json").is_file():
             self.set_teacher_digest()
-        elif "teacher" not in self.context:
+        elif "teacher" not in self.context and train:
             for member in self.member_jobs:
                 run_job(member)
             run_job(self.teacher_job)
             self.set_teacher_digest()
+        if not train:
+            return saved
         summary = {
             "candidates": {
                 j["overrides"]["experiment_name"]: s
@@ -759,6 +780,9 @@ def similarity_figure(study, tuning, n_clips=3):
     from speechbrain_iusp.losses import frame_similarity
     from speechbrain_iusp.sonyc import Taxonomy
 
+    if not tuning or "iusp" not in tuning:
+        logger.warning("no similarity figure: IUSP is not tuned yet")
+        return None
     size = study.spec["tuning"]["size"]
     seed = study.seeds()[0]
     chosen = study.chosen(tuning)["iusp"]
@@ -892,7 +916,7 @@ def main(argv):
     compare.stop_on_sigterm()
     study = Study(args, spec, extra)
     study.corpus()
-    study.teacher()
+    study.teacher(train=bool({"teacher", "tune", "final"} & set(args.stages)))
     tuning = study._read("tuning.json")
     if "tune" in args.stages:
         tuning = study.tuning()

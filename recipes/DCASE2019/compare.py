@@ -97,12 +97,17 @@ def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
     if metrics.exists():
         logger.info("reusing %s", metrics.parent)
         return json.loads(metrics.read_text())
+    cmd = train_command(hparams, overrides, extra, output_root)
+    launch(cmd, log_dir / f"{name}_{seed}.log", threads)
+    return json.loads(metrics.read_text())
+
+
+def train_command(hparams, overrides, extra, output_root):
+    """The train.py command of one run (``--key=value`` overrides)."""
     cmd = [sys.executable, str(TRAIN), str(RECIPE_DIR / hparams)]
     cmd += [f"--output_root={output_root}"]
     cmd += [f"--{k}={v}" for k, v in overrides.items()]
-    cmd += list(extra)
-    launch(cmd, log_dir / f"{name}_{seed}.log", threads)
-    return json.loads(metrics.read_text())
+    return cmd + list(extra)
 
 
 def launch(cmd, log_file, threads=None):

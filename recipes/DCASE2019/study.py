@@ -167,6 +167,16 @@ def record_ok(job):
     return saved if saved.get("key") == job["key"] else None
 
 
+def run_folder(job):
+    """The run folder of a job (as train.py names it)."""
+    overrides = job["overrides"]
+    return (
+        Path(job["output_root"])
+        / overrides["experiment_name"]
+        / str(overrides["seed"])
+    )
+
+
 def _recorded_score(job):
     """A job's recorded validate score, or None."""
     saved = record_ok(job)
@@ -185,7 +195,7 @@ def run_job(job):
     """
     overrides = job["overrides"]
     root = Path(job["output_root"])
-    folder = root / overrides["experiment_name"] / str(overrides["seed"])
+    folder = run_folder(job)
     stamp = folder / STAMP
     saved = record_ok(job)
     if (
@@ -211,10 +221,9 @@ def run_job(job):
     if not done and job.get("members"):
         build_ensemble_run(job["members"], folder, overrides["data_folder"])
     elif not done:
-        cmd = [sys.executable, str(compare.TRAIN)]
-        cmd += [str(RECIPE_DIR / job["hparams"]), f"--output_root={root}"]
-        cmd += [f"--{k}={v}" for k, v in overrides.items()]
-        cmd += list(job["extra"])
+        cmd = compare.train_command(
+            job["hparams"], overrides, job["extra"], root
+        )
         log = root / "logs" / f"{job['name'].replace('/', '_')}.log"
         compare.launch(cmd, log, job.get("threads"))
     return write_record(job, folder)["validate"]["coarse"]["micro_auprc"]
@@ -399,12 +408,14 @@ class Study:
 
     def teacher_path(self):
         """The chosen teacher's run folder."""
-        job = self.teacher_job
-        return (
-            Path(job["output_root"])
-            / job["overrides"]["experiment_name"]
-            / str(job["overrides"]["seed"])
-        )
+        return run_folder(self.teacher_job)
+
+    def train_teacher(self):
+        """Train the chosen teacher again (its members first), digest it."""
+        for member in self.member_jobs:
+            run_job(member)
+        run_job(self.teacher_job)
+        self.set_teacher_digest()
 
     def run(self, make_jobs):
         """Run jobs made by ``make_jobs()``; their validate scores.
@@ -425,10 +436,7 @@ class Study:
                         "again",
                         self.teacher_path(),
                     )
-                    for member in self.member_jobs:
-                        run_job(member)
-                    run_job(self.teacher_job)
-                    self.set_teacher_digest()
+                    self.train_teacher()
             jobs = make_jobs()
         return self.pool.map(jobs)
 
@@ -485,21 +493,17 @@ class Study:
             scores = self.pool.map(jobs)
         else:
             scores = [_recorded_score(j) for j in jobs]
-        folders = {
-            j["overrides"]["experiment_name"]: Path(j["output_root"])
-            / j["overrides"]["experiment_name"]
-            / str(j["overrides"]["seed"])
-            for j in jobs
-        }
+        by_name = {j["overrides"]["experiment_name"]: j for j in jobs}
         for name, cand in cands.items():
             if "members" not in cand:
                 continue
-            missing = [m for m in cand["members"] if m not in folders]
+            missing = [m for m in cand["members"] if m not in by_name]
             if missing:
                 raise SystemExit(
                     f"teacher_candidates: {name}: members {missing} are not "
-                    f"trained candidates ({sorted(folders)})"
+                    f"trained candidates ({sorted(by_name)})"
                 )
+            member_jobs = [by_name[m] for m in cand["members"]]
             job = self.job(
                 "teachers",
                 "hparams/teacher.yaml",
@@ -510,42 +514,23 @@ class Study:
                 },
                 name,
             )
-            job["members"] = [str(folders[m]) for m in cand["members"]]
+            job["members"] = [str(run_folder(m)) for m in member_jobs]
             job["need_folder"] = False  # only the chosen teacher's is needed
-            member_records = [
-                Path(jobs[list(folders).index(m)]["record"])
-                for m in cand["members"]
-            ]
-            if not all(r.is_file() for r in member_records):
+            records = [Path(m["record"]) for m in member_jobs]
+            if not all(r.is_file() for r in records):
                 continue  # only when train=False: members not trained yet
+            member_keys = [json.loads(r.read_text())["key"] for r in records]
             job["key"] = hashlib.sha256(
-                (
-                    job["key"]
-                    + json.dumps(
-                        [
-                            json.loads(
-                                Path(
-                                    jobs[list(folders).index(m)]["record"]
-                                ).read_text()
-                            )["key"]
-                            for m in cand["members"]
-                        ]
-                    )
-                ).encode()
+                (job["key"] + json.dumps(member_keys)).encode()
             ).hexdigest()[:16]
-            ens_folder = Path(job["output_root"]) / name / str(seed)
+            ens_folder = run_folder(job)
             if record_ok(job) is None or (
                 ens_folder.exists()
                 and not (ens_folder / "metrics.json").is_file()
             ):
-                for m in cand["members"]:  # building it needs the members
-                    if not (folders[m] / "metrics.json").is_file():
-                        run_job(
-                            {
-                                **jobs[list(folders).index(m)],
-                                "need_folder": True,
-                            }
-                        )
+                for member in member_jobs:  # building it needs the members
+                    if not (run_folder(member) / "metrics.json").is_file():
+                        run_job({**member, "need_folder": True})
             jobs.append(job)
             scores.append(run_job(job) if train else _recorded_score(job))
         names = [j["overrides"]["experiment_name"] for j in jobs]
@@ -557,26 +542,18 @@ class Study:
         else:
             best = names.index(self.spec["teacher_choice"])
         self.teacher_job = {**jobs[best], "need_folder": True}
-        members = jobs[best].get("members") or []
+        chosen = names[best]
+        members = cands[chosen].get("members", [])
         self.member_jobs = [
-            {
-                **jobs[list(folders).index(Path(m).parent.name)],
-                "need_folder": True,
-            }
-            for m in members
+            {**by_name[m], "need_folder": True} for m in members
         ]
         self.teacher_members = len(members) or None
-        saved = self._read("teacher.json") or {}
-        chosen = jobs[best]["overrides"]["experiment_name"]
         if saved.get("chosen") == chosen and saved.get("model_digest"):
             self.context["teacher"] = saved["model_digest"]
         if (self.teacher_path() / "metrics.json").is_file():
             self.set_teacher_digest()
         elif "teacher" not in self.context and train:
-            for member in self.member_jobs:
-                run_job(member)
-            run_job(self.teacher_job)
-            self.set_teacher_digest()
+            self.train_teacher()
         if not train:
             return saved
         summary = {

@@ -34,6 +34,7 @@ Authors
 """
 
 import argparse
+import csv
 import hashlib
 import json
 import logging
@@ -51,8 +52,10 @@ import train
 import yaml
 
 from speechbrain_iusp.demo import generate_corpus
+from speechbrain_iusp.demo.corpus import read_corpus_info
 from speechbrain_iusp.features import load_audio
 from speechbrain_iusp.sonyc import read_predictions
+from speechbrain_iusp.sonyc.taxonomy import AUDIO_DIRS
 from speechbrain_iusp.study import (
     tune,
 )
@@ -156,6 +159,44 @@ def corpus_digest(data_folder):
             f"{wav.relative_to(folder)}:{wav.stat().st_size}".encode()
         )
     return digest.hexdigest()[:16]
+
+
+def _eval_rows(folder):
+    """Annotation rows and audio files of a corpus's non-train splits."""
+    folder = Path(folder)
+    train = list(AUDIO_DIRS)[0]
+    with open(folder / "annotations.csv", newline="") as fin:
+        rows = sorted(
+            tuple(row.values())
+            for row in csv.DictReader(fin)
+            if row["split"] != train
+        )
+    wavs = sorted(
+        (str(w.relative_to(folder)), file_digest(w))
+        for split in list(AUDIO_DIRS)[1:]
+        for w in (folder / AUDIO_DIRS[split]).glob("*.wav")
+    )
+    return rows, wavs
+
+
+def check_superset(study_data, teacher_data):
+    """Refuse a teacher corpus whose validate/test split is not the study's,
+    or whose train split lacks a study train clip."""
+    if _eval_rows(study_data) != _eval_rows(teacher_data):
+        raise SystemExit(
+            f"{teacher_data}: its validate/test clips or annotations differ "
+            f"from the study corpus {study_data}; delete {teacher_data} so "
+            "that it is generated again"
+        )
+    train_dir = AUDIO_DIRS[list(AUDIO_DIRS)[0]]
+    ours = {w.name for w in (Path(study_data) / train_dir).glob("*.wav")}
+    theirs = {w.name for w in (Path(teacher_data) / train_dir).glob("*.wav")}
+    if ours - theirs:
+        raise SystemExit(
+            f"{teacher_data}: lacks study train clips such as "
+            f"{sorted(ours - theirs)[0]}; delete it so that it is generated "
+            "again"
+        )
 
 
 def record_ok(job):
@@ -371,11 +412,13 @@ class Study:
         else:
             self.pool = LocalPool(run_job, jobs=args.jobs)
 
-    def job(self, kind, hparams, overrides, name):
-        """A job dict for the pool (see :func:`run_job`)."""
+    def job(self, kind, hparams, overrides, name, data=None):
+        """A job dict for the pool (see :func:`run_job`); ``data`` is
+        ``(folder, digest)`` of a corpus other than the study's."""
         text = (RECIPE_DIR / hparams).read_text()
         student = kind != "teachers" and "teacher_folder:" in text
-        overrides = {"data_folder": str(self.data), **overrides}
+        folder, corpus = data or (self.data, self.context["corpus"])
+        overrides = {"data_folder": str(folder), **overrides}
         if student:
             overrides["teacher_folder"] = str(self.teacher_path())
             if self.teacher_members:
@@ -388,7 +431,7 @@ class Study:
                 if k not in ("data_folder", "teacher_folder")
             },
             "extra": self.extra,
-            "corpus": self.context["corpus"],
+            "corpus": corpus,
             "teacher": self.context["teacher"] if student else None,
         }
         key = json.dumps(key_src, sort_keys=True).encode()
@@ -467,6 +510,48 @@ class Study:
             )
         self.context["corpus"] = corpus_digest(self.data)
 
+    def teacher_corpus(self, name, n_train, make=True):
+        """The study's generated corpus with ``n_train`` train clips.
+
+        Clip ``i`` of a split depends only on the corpus seed, the split and
+        ``i``, so this corpus holds the study's train clips and more, and
+        the very same validate and test clips (checked): a teacher trained
+        on it has more data than the students, as a teacher pre-trained on
+        a larger release has, and is scored on the study's validate split.
+
+        With ``make=False`` (a report alone) nothing is generated, and the
+        digest is None.
+
+        Returns
+        -------
+        tuple
+            ``(folder, digest)``.
+        """
+        if self.args.data_folder:
+            raise SystemExit(
+                f"teacher_candidates: {name}: train_clips needs the generated "
+                "corpus; with --data_folder, drop train_clips"
+            )
+        n_train = int(n_train)
+        folder = self.root / f"corpus_train{n_train}"
+        if not make:
+            return folder, None
+        study_sizes = read_corpus_info(self.data)["request"]["clips"]
+        if n_train < study_sizes["train"]:
+            raise SystemExit(
+                f"teacher_candidates: {name}: train_clips: {n_train} is "
+                f"fewer than the study's {study_sizes['train']} train clips"
+            )
+        generate_corpus(
+            out_dir=folder,
+            n_train=n_train,
+            n_validate=study_sizes["validate"],
+            n_test=study_sizes["test"],
+            seed=self.spec["corpus_seed"],
+        )
+        check_superset(self.data, folder)
+        return folder, corpus_digest(folder)
+
     def teacher(self, train=True):
         """Train the candidates; the best on validate is the teacher.
 
@@ -478,15 +563,19 @@ class Study:
         seed = self.spec["teacher_seed"]
         cands = self.spec["teacher_candidates"]
         trained = {n: c for n, c in cands.items() if "members" not in c}
-        jobs = [
-            self.job(
-                "teachers",
-                "hparams/teacher.yaml",
-                {"seed": seed, **cand, "experiment_name": name},
-                name,
+        jobs = []
+        for name, cand in trained.items():
+            cand = dict(cand)
+            n_train = cand.pop("train_clips", None)
+            jobs.append(
+                self.job(
+                    "teachers",
+                    "hparams/teacher.yaml",
+                    {"seed": seed, **cand, "experiment_name": name},
+                    name,
+                    data=n_train and self.teacher_corpus(name, n_train, train),
+                )
             )
-            for name, cand in trained.items()
-        ]
         for job in jobs:
             job["need_folder"] = False
         if train:
@@ -563,6 +652,11 @@ class Study:
             },
             "chosen": chosen,
             "model_digest": self.context["teacher"],
+            "train_clips": {
+                name: cand["train_clips"]
+                for name, cand in trained.items()
+                if "train_clips" in cand
+            },
         }
         self._write("teacher.json", summary)
         logger.info("teacher: %s", summary)

@@ -83,7 +83,9 @@ def write_report(
         What the data are (e.g. "the generated corpus (synthetic, NOT
         SONYC-UST)").
     teacher : dict, optional
-        ``candidates`` (name -> validate score) and ``chosen``.
+        ``candidates`` (name -> validate score), ``chosen`` and
+        ``train_clips`` (name -> train clips of candidates trained on
+        more data than the students).
     teacher_record : dict, optional
         The chosen teacher's run record.
     tuning : dict, optional
@@ -116,6 +118,16 @@ def write_report(
             f"{trec['test']['coarse']['micro_auprc']:.4f}.",
             "",
         ]
+        more = teacher.get("train_clips") or {}
+        if more:
+            lines += [
+                "Trained on more train clips than the students (the "
+                "same corpus generator and seed: the students' train clips "
+                "and more, the same validate and test clips): "
+                + ", ".join(f"{k} {v:,} clips" for k, v in more.items())
+                + ".",
+                "",
+            ]
     lines += [
         "| size | method | params | MACs/10 s | seeds | test micro-AUPRC "
         "| test macro-AUPRC | validate micro-AUPRC |",

@@ -22,7 +22,7 @@ corpus_seed: 7
 teacher_seed: 1234
 teacher_candidates:
     plain: {}
-    slow: {lr: 0.0003}
+    slow: {lr: 0.0003, train_clips: 12}  # more train clips
     both: {members: [plain, slow]}
 teacher_choice: both  # pinned, so that the students get the ensemble
 tuning:
@@ -97,6 +97,12 @@ def test_study_writes_its_outputs(study):
     teacher = json.loads((rec / "teacher.json").read_text())
     assert set(teacher["candidates"]) == {"plain", "slow", "both"}
     assert teacher["chosen"] == "both"
+    # train_clips: the teacher trained on a bigger corpus of the same seed
+    assert teacher["train_clips"] == {"slow": 12}
+    slow = tmp / "out" / "teachers" / "slow" / "1234"
+    hp = (slow / "hyperparams.yaml").read_text()
+    assert f"data_folder: {tmp / 'out' / 'corpus_train12'} " in hp
+    assert "slow 12 clips" in table
     # the ensemble scores as the mean of its members' probabilities
     ens = tmp / "out" / "teachers" / "both" / "1234"
     metrics = json.loads((ens / "metrics.json").read_text())
@@ -187,6 +193,34 @@ def _study_object(tmp_path, spec_text=SPEC):
         "overrides": {"experiment_name": "plain", "seed": 1234},
     }
     return study_module, obj
+
+
+def test_a_teacher_corpus_must_share_the_study_eval_clips(tmp_path):
+    """train_clips corpora: the study's train clips and more, the same
+    validate and test clips; another seed is refused."""
+    from speechbrain_iusp.demo import generate_corpus
+
+    module, _ = _study_object(tmp_path)
+    made = {}
+    for name, n_train, seed in (
+        ("study", 2, 7),
+        ("more", 3, 7),
+        ("other", 3, 8),
+    ):
+        made[name] = tmp_path / name
+        generate_corpus(
+            made[name],
+            n_train=n_train,
+            n_validate=2,
+            n_test=2,
+            seed=seed,
+            workers=1,
+        )
+    module.check_superset(made["study"], made["more"])
+    with pytest.raises(SystemExit, match="validate/test clips or annotations"):
+        module.check_superset(made["study"], made["other"])
+    with pytest.raises(SystemExit, match="lacks study train clips"):
+        module.check_superset(made["more"], made["study"])
 
 
 def test_run_keys_follow_what_determines_a_run(tmp_path):

@@ -510,6 +510,34 @@ class Study:
             )
         self.context["corpus"] = corpus_digest(self.data)
 
+    def candidates(self):
+        """The teacher candidates this study can train.
+
+        With ``--data_folder`` (real data), candidates that need more clips
+        of the generated corpus (``train_clips``), and ensembles with them,
+        are left out with a warning.
+        """
+        cands = self.spec["teacher_candidates"]
+        if not self.args.data_folder:
+            return cands
+        more = {n for n, c in cands.items() if "train_clips" in c}
+        skip = more | {
+            n for n, c in cands.items() if more & set(c.get("members", []))
+        }
+        if skip:
+            logger.warning(
+                "teacher candidates %s need more clips of the generated "
+                "corpus (train_clips): left out with --data_folder",
+                sorted(skip),
+            )
+        if self.spec["teacher_choice"] in skip:
+            raise SystemExit(
+                f"teacher_choice: {self.spec['teacher_choice']} needs the "
+                "generated corpus (train_clips); with --data_folder pin "
+                "another candidate or use best"
+            )
+        return {n: c for n, c in cands.items() if n not in skip}
+
     def teacher_corpus(self, name, n_train, make=True):
         """The study's generated corpus with ``n_train`` train clips.
 
@@ -527,11 +555,6 @@ class Study:
         tuple
             ``(folder, digest)``.
         """
-        if self.args.data_folder:
-            raise SystemExit(
-                f"teacher_candidates: {name}: train_clips needs the generated "
-                "corpus; with --data_folder, drop train_clips"
-            )
         n_train = int(n_train)
         folder = self.root / f"corpus_train{n_train}"
         if not make:
@@ -561,7 +584,7 @@ class Study:
         alone) nothing is trained: the recorded choice is taken.
         """
         seed = self.spec["teacher_seed"]
-        cands = self.spec["teacher_candidates"]
+        cands = self.candidates()
         trained = {n: c for n, c in cands.items() if "members" not in c}
         jobs = []
         for name, cand in trained.items():

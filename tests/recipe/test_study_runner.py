@@ -223,6 +223,17 @@ def test_a_teacher_corpus_must_share_the_study_eval_clips(tmp_path):
         module.check_superset(made["more"], made["study"])
 
 
+def test_real_data_leaves_out_the_train_clips_candidates(tmp_path):
+    """With --data_folder there is no bigger generated corpus to train on."""
+    _, obj = _study_object(tmp_path)
+    assert set(obj.candidates()) == {"plain", "slow", "both"}
+    obj.args.data_folder = str(tmp_path)
+    with pytest.raises(SystemExit, match="teacher_choice: both needs"):
+        obj.candidates()
+    obj.spec["teacher_choice"] = "best"
+    assert set(obj.candidates()) == {"plain"}
+
+
 def test_run_keys_follow_what_determines_a_run(tmp_path):
     """A student's key changes with its teacher; a baseline's does not."""
     module, obj = _study_object(tmp_path)

@@ -255,6 +255,8 @@ def run_job(job):
         logger.warning("%s is not this job's run: moved to %s", folder, aside)
         folder.rename(aside)
     done = (folder / "metrics.json").is_file()
+    if done and job.get("shares_eval_with"):
+        mark_shared_eval(folder, job["shares_eval_with"])
     if saved is not None and (done or not job.get("need_folder")):
         return saved["validate"]["coarse"]["micro_auprc"]
     folder.mkdir(parents=True, exist_ok=True)
@@ -267,7 +269,20 @@ def run_job(job):
         )
         log = root / "logs" / f"{job['name'].replace('/', '_')}.log"
         compare.launch(cmd, log, job.get("threads"))
+    if job.get("shares_eval_with"):
+        mark_shared_eval(folder, job["shares_eval_with"])
     return write_record(job, folder)["validate"]["coarse"]["micro_auprc"]
+
+
+def mark_shared_eval(folder, data_folder):
+    """Let students on ``data_folder`` use the teacher run in ``folder``,
+    trained on a bigger corpus with the same validate and test splits
+    (checked by :func:`check_superset`); see ``train.check_run_info``."""
+    path = train.run_info_path(folder)
+    info = json.loads(path.read_text())
+    if str(data_folder) not in info.get("shares_eval_with", []):
+        info["shares_eval_with"] = [str(data_folder)]
+        path.write_text(json.dumps(info, indent=2))
 
 
 def build_ensemble_run(members, folder, data_folder):
@@ -351,7 +366,10 @@ def build_ensemble_run(members, folder, data_folder):
         meta={"micro_auprc": metrics["validate"]["coarse"]["micro_auprc"]}
     )
     torch.save(ens.state_dict(), folder / "model" / "model.ckpt")
-    shutil.copyfile(members[0] / "run_info.json", folder / "run_info.json")
+    info = json.loads((members[0] / "run_info.json").read_text())
+    info.update(data_folder=str(data_folder), members=[str(m) for m in members])
+    info.pop("shares_eval_with", None)  # scored on data_folder's splits
+    (folder / "run_info.json").write_text(json.dumps(info, indent=2))
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
 
@@ -599,6 +617,8 @@ class Study:
                     data=n_train and self.teacher_corpus(name, n_train, train),
                 )
             )
+            if n_train:
+                jobs[-1]["shares_eval_with"] = str(self.data)
         for job in jobs:
             job["need_folder"] = False
         if train:

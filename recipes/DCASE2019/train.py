@@ -272,14 +272,28 @@ def run_info_path(output_folder):
 
 
 def check_run_info(teacher_folder, hparams):
-    """Refuse a teacher trained on other data than this run's."""
+    """Refuse a teacher trained on other data than this run's.
+
+    A teacher trained on a bigger corpus whose validate and test splits are
+    this run's (``shares_eval_with`` in its ``run_info.json``, which the
+    study runner writes after checking the splits) is accepted.
+    """
     path = run_info_path(teacher_folder)
     if not path.exists():
         return
     info = json.loads(path.read_text())
     theirs = os.path.abspath(info.get("data_folder", ""))
     ours = os.path.abspath(hparams["data_folder"])
-    if theirs != ours:
+    shared = {os.path.abspath(p) for p in info.get("shares_eval_with", [])}
+    if theirs != ours and ours in shared:
+        logger.info(
+            "The teacher in %s was trained on %s, which has the validate and "
+            "test splits of %s and more train clips.",
+            teacher_folder,
+            theirs,
+            ours,
+        )
+    elif theirs != ours:
         raise RuntimeError(
             f"The teacher in {teacher_folder} was trained on {theirs}, but "
             f"this run uses {ours}. Pass --output_root to keep runs on "

@@ -102,6 +102,8 @@ def test_study_writes_its_outputs(study):
     slow = tmp / "out" / "teachers" / "slow" / "1234"
     hp = (slow / "hyperparams.yaml").read_text()
     assert f"data_folder: {tmp / 'out' / 'corpus_train12'} " in hp
+    info = json.loads((slow / "run_info.json").read_text())
+    assert info["shares_eval_with"] == [str(tmp / "out" / "corpus")]
     assert "slow 12 clips" in table
     # the ensemble scores as the mean of its members' probabilities
     ens = tmp / "out" / "teachers" / "both" / "1234"
@@ -221,6 +223,23 @@ def test_a_teacher_corpus_must_share_the_study_eval_clips(tmp_path):
         module.check_superset(made["study"], made["other"])
     with pytest.raises(SystemExit, match="lacks study train clips"):
         module.check_superset(made["more"], made["study"])
+
+
+def test_students_accept_a_teacher_that_shares_their_eval_splits(tmp_path):
+    """A teacher trained on another corpus is refused, unless the study
+    marked that corpus as sharing the students' validate/test splits."""
+    module, _ = _study_object(tmp_path)
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    info = {"data_folder": str(tmp_path / "bigger")}
+    module.train.run_info_path(teacher).write_text(json.dumps(info))
+    hparams = {"data_folder": str(tmp_path / "study")}
+    with pytest.raises(RuntimeError, match="was trained on"):
+        module.train.check_run_info(teacher, hparams)
+    module.mark_shared_eval(teacher, tmp_path / "study")
+    module.train.check_run_info(teacher, hparams)
+    with pytest.raises(RuntimeError, match="was trained on"):
+        module.train.check_run_info(teacher, {"data_folder": str(tmp_path)})
 
 
 def test_real_data_leaves_out_the_train_clips_candidates(tmp_path):

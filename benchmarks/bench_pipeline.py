@@ -17,9 +17,10 @@ Measures, in one process, on a generated corpus (synthetic, NOT SONYC-UST):
   - ``allocator``: :func:`speechbrain_iusp.runtime.tune_cpu_allocator`;
   - ``pool first``: the activation of each conv block after its max-pool
     (``ConvBlock.pool_first``; same outputs and gradients);
-  - ``all`` (the recipe's default now: the four above), ``all + bf16``
-    (autocast), ``all, 2 loader workers``, and for the student ``all, no
-    teacher cache``.
+  - ``all`` (the recipe's default now: the four above, the cached
+    features also kept in memory), ``all, features from disk`` (each
+    ``.npy`` read every epoch), ``all + bf16`` (autocast), ``all, 2 loader
+    workers``, and for the student ``all, no teacher cache``.
 
 Each run of a variant is its own process (the allocator setting is per
 process); the variants take turns, round after round.
@@ -179,6 +180,12 @@ VARIANTS = {
         "tune": True,
         "workers": 2,
     },
+    "all, features from disk": {
+        "features": "cache",
+        "channels_last": True,
+        "tune": True,
+        "memory_mb": 0,
+    },
     "all, no teacher cache": {
         "features": "cache",
         "channels_last": True,
@@ -204,7 +211,12 @@ def child(args):
         for split, name in MANIFEST_NAMES.items()
     }
     hp = recipe_hparams(work)
-    cache = FeatureCache(work / "features", hp["compute_features"], 44100)
+    cache = FeatureCache(
+        work / "features",
+        hp["compute_features"],
+        44100,
+        memory_mb=variant.get("memory_mb", 1024),
+    )
     setup = {
         "hparams": hp,
         "teacher": crnn_preset(

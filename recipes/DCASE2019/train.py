@@ -121,6 +121,7 @@ def feature_cache(hparams):
         hparams["feature_cache_folder"],
         hparams["compute_features"],
         hparams["sample_rate"],
+        memory_mb=hparams.get("feature_cache_memory_mb", 1024),
     )
 
 

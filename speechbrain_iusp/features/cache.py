@@ -98,6 +98,12 @@ class FeatureCache:
         ``Fbank``).
     sample_rate : int
         The rate the features expect.
+    memory_mb : float
+        Entries read in this process are also kept in memory, up to this
+        many MB (0 = none), so that later epochs skip the ``.npy`` read. A
+        kept entry is still looked up by its key (the file's size and
+        mtime are checked at every load), so a changed file is never served
+        from memory.
 
     Example
     -------
@@ -114,13 +120,16 @@ class FeatureCache:
     (True, 1, 1)
     """
 
-    def __init__(self, folder, compute_features, sample_rate):
+    def __init__(self, folder, compute_features, sample_rate, memory_mb=1024):
         self.compute_features = compute_features
         self.sample_rate = int(sample_rate)
         self.key = features_fingerprint(compute_features, self.sample_rate)
         self.folder = Path(folder) / self.key
         self.hits = 0
         self.misses = 0
+        self.memory_bytes = int(memory_mb * 2**20)
+        self._memory = {}
+        self._memory_used = 0
 
     def entry_key(self, path):
         """The name of a file's entry: its path, size and mtime, hashed.
@@ -175,11 +184,15 @@ class FeatureCache:
             The entry key (changes when the file or the setting changes).
         """
         key = self.entry_key(path)
+        if key in self._memory:
+            self.hits += 1
+            return self._memory[key].clone(), key
         entry = self._entry_path(key)
         if entry.is_file():
             try:
                 feats = torch.from_numpy(np.load(entry))
                 self.hits += 1
+                self._keep(key, feats)
                 return feats, key
             except (OSError, ValueError) as err:
                 logger.warning(
@@ -191,7 +204,15 @@ class FeatureCache:
         feats = self.compute(path)
         self._write(entry, feats)
         self.misses += 1
+        self._keep(key, feats)
         return feats, key
+
+    def _keep(self, key, feats):
+        """Keeps a copy of an entry in memory while the budget allows."""
+        size = feats.numel() * feats.element_size()
+        if self._memory_used + size <= self.memory_bytes:
+            self._memory[key] = feats.clone()
+            self._memory_used += size
 
     def compute(self, path):
         """Computes the features of a file (no cache).

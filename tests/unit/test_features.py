@@ -114,6 +114,24 @@ def test_changed_wav_forces_a_recompute(tmp_path, wavs):
     torch.testing.assert_close(after, cache.compute(wavs[0]))
 
 
+def test_memory_layer_serves_copies_and_respects_file_changes(tmp_path, wavs):
+    cache = FeatureCache(tmp_path / "cache", _fbank(), SR)
+    first = cache.load(wavs[0])
+    entry = cache._entry_path(cache.entry_key(wavs[0]))
+    entry.unlink()  # a second load comes from memory, not from disk
+    again = cache.load(wavs[0])
+    assert torch.equal(again, first) and cache.hits == 1
+    again.zero_()  # a caller's change does not reach the kept copy
+    assert torch.equal(cache.load(wavs[0]), first)
+    time.sleep(0.01)
+    _write(wavs[0], seed=7)  # a changed file is computed again
+    assert not torch.allclose(cache.load(wavs[0]), first)
+    assert cache.misses == 2
+    small = FeatureCache(tmp_path / "small", _fbank(), SR, memory_mb=0)
+    small.load(wavs[0])
+    assert small._memory == {}  # no budget, nothing kept
+
+
 def test_changed_feature_settings_force_a_recompute(tmp_path, wavs):
     base = FeatureCache(tmp_path / "cache", _fbank(), SR)
     base.load(wavs[0])

@@ -19,8 +19,10 @@ Measures, in one process, on a generated corpus (synthetic, NOT SONYC-UST):
     (``ConvBlock.pool_first``; same outputs and gradients);
   - ``all`` (the recipe's default now: the four above, the cached
     features also kept in memory), ``all, features from disk`` (each
-    ``.npy`` read every epoch), ``all + bf16`` (autocast), ``all, 2 loader
-    workers``, and for the student ``all, no teacher cache``.
+    ``.npy`` read every epoch), ``all + bf16`` (autocast in training: the
+    recipe's default, ``precision: auto``, on CPUs with native bf16),
+    ``all, 2 loader workers``, and for the student ``all, no teacher
+    cache``.
 
 Each run of a variant is its own process (the allocator setting is per
 process); the variants take turns, round after round.

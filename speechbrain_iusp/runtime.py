@@ -137,6 +137,87 @@ def folder_lock(folder, wait=False, what="run"):
 PRECISIONS = ("fp32", "fp16", "bf16")
 
 
+def auto_precision(device="cpu"):
+    """The training precision that ``precision: auto`` picks for a device.
+
+    bf16 autocast on a CPU that computes bf16 natively (AVX-512 BF16 or
+    AMX), where it measured faster than fp32 at a quality within the seed
+    spread (``benchmarks/RESULTS.md``); fp32 on other CPUs, where bf16 is
+    emulated and was slower, and on GPUs (pass ``--precision`` there).
+
+    Arguments
+    ---------
+    device : str
+        The run's device (``cpu``, ``cuda:0``, ...).
+
+    Returns
+    -------
+    str
+        ``"bf16"`` or ``"fp32"``.
+
+    Example
+    -------
+    >>> auto_precision("cuda:0")
+    'fp32'
+    >>> auto_precision("cpu") in ("bf16", "fp32")
+    True
+    """
+    import torch
+
+    if not str(device).startswith("cpu"):
+        return "fp32"
+    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        check = getattr(torch.cpu, probe, None)
+        if check is not None and check():
+            return "bf16"
+    return "fp32"
+
+
+def resolve_precision(hparams, run_opts=None):
+    """Replace ``precision: auto`` in hparams with this device's precision.
+
+    A ``--precision`` given in ``run_opts`` wins (SpeechBrain would use it
+    anyway); otherwise ``auto`` becomes :func:`auto_precision` of the run's
+    device, and the choice is logged. Other values are left alone.
+
+    Arguments
+    ---------
+    hparams : dict
+        The hparams (changed in place).
+    run_opts : dict or speechbrain.core.RunOptions, optional
+        The run options.
+
+    Example
+    -------
+    >>> hparams = {"precision": "auto"}
+    >>> resolve_precision(hparams, {"device": "cuda:0"})
+    >>> hparams
+    {'precision': 'fp32'}
+    >>> hparams = {"precision": "auto"}
+    >>> resolve_precision(hparams, {"device": "cpu", "precision": "fp32"})
+    >>> hparams
+    {'precision': 'fp32'}
+    """
+    import torch
+
+    if not hparams or hparams.get("precision") != "auto":
+        return
+    run_opts = run_opts if run_opts is not None else {}
+    given = getattr(run_opts, "overridden_args", run_opts)
+    if "precision" in given:
+        hparams["precision"] = run_opts["precision"]
+        return
+    device = run_opts.get("device") or (
+        "cuda:0" if torch.cuda.is_available() else "cpu"
+    )
+    hparams["precision"] = auto_precision(device)
+    logger.info(
+        "precision: auto -> %s on %s (--precision fp32 to override)",
+        hparams["precision"],
+        device,
+    )
+
+
 def check_run_opts(run_opts):
     """Refuse device and precision options that cannot run here, early.
 

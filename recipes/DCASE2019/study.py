@@ -264,9 +264,12 @@ def run_job(job):
     if not done and job.get("members"):
         build_ensemble_run(job["members"], folder, overrides["data_folder"])
     elif not done:
-        cmd = compare.train_command(
-            job["hparams"], overrides, job["extra"], root
-        )
+        extra = list(job["extra"])
+        if not any(e.startswith("--precision") for e in extra):
+            # the recipe's precision: auto depends on the CPU; the study's
+            # runs must not (its records were all made in fp32)
+            extra.append("--precision=fp32")
+        cmd = compare.train_command(job["hparams"], overrides, extra, root)
         log = root / "logs" / f"{job['name'].replace('/', '_')}.log"
         compare.launch(cmd, log, job.get("threads"))
     if job.get("shares_eval_with"):

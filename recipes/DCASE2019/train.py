@@ -46,6 +46,7 @@ from speechbrain_iusp.runtime import (
     check_run_opts,
     die_with_parent,
     folder_lock,
+    resolve_precision,
     tune_cpu_allocator,
 )
 from speechbrain_iusp.sonyc import (
@@ -348,6 +349,7 @@ def main(argv):
     check_run_opts(run_opts)
     sb.utils.distributed.ddp_init_group(run_opts)
     hparams_file, hparams = load_hparams(hparams_file, overrides)
+    resolve_precision(hparams, run_opts)
     lock = (
         folder_lock(hparams["output_folder"])
         if if_main_process()
@@ -399,6 +401,11 @@ def run(hparams_file, run_opts, overrides, hparams, argv, start):
             "data_folder": os.path.abspath(data_folder),
             "hparams_file": hparams_file,
             "overrides": overrides,
+            "precision": (
+                run_opts["precision"]
+                if "precision" in run_opts.overridden_args
+                else hparams.get("precision", "fp32")
+            ),
         }
         run_info_path(hparams["output_folder"]).write_text(
             json.dumps(info, indent=2)

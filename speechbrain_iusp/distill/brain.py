@@ -23,6 +23,7 @@ from speechbrain_iusp.distill.teacher import TeacherCache, teacher_fingerprint
 from speechbrain_iusp.distill.terms import DistillTerm
 from speechbrain_iusp.losses import tagging_bce_loss
 from speechbrain_iusp.models.wrapping import unwrap
+from speechbrain_iusp.runtime import resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,9 @@ class DistillationBrain(sb.Brain):
         checkpointer=None,
         teacher=None,
     ):
+        if hparams is not None and hparams.get("precision") == "auto":
+            hparams = dict(hparams)
+            resolve_precision(hparams, run_opts)
         super().__init__(modules, opt_class, hparams, run_opts, checkpointer)
         if "model" not in self.modules:
             raise ValueError('DistillationBrain needs modules["model"]')

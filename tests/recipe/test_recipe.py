@@ -20,6 +20,7 @@ import pytest
 from recipe_helpers import processes_mentioning
 
 from speechbrain_iusp.demo import generate_corpus
+from speechbrain_iusp.runtime import auto_precision
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "DCASE2019"
@@ -100,6 +101,9 @@ def test_debug_run_of_every_hparams_file(debug_runs, name):
             value = metrics[split][mode]["micro_auprc"]
             assert 0.0 <= value <= 1.0
     assert metrics["params"] > 0 and metrics["macs_per_10s"] > 0
+    # precision: auto, resolved for this CPU and recorded
+    info = json.loads((folder / "run_info.json").read_text())
+    assert info["precision"] == auto_precision("cpu")
     log = (folder / "train_log.txt").read_text()
     assert "epoch: 2" in log
     if name in ("kd", "sp", "iusp"):

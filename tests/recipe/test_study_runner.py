@@ -104,6 +104,7 @@ def test_study_writes_its_outputs(study):
     assert f"data_folder: {tmp / 'out' / 'corpus_train12'} " in hp
     info = json.loads((slow / "run_info.json").read_text())
     assert info["shares_eval_with"] == [str(tmp / "out" / "corpus")]
+    assert info["precision"] == "fp32"  # whatever the CPU: as the records
     assert "slow 12 clips" in table
     # the ensemble scores as the mean of its members' probabilities
     ens = tmp / "out" / "teachers" / "both" / "1234"

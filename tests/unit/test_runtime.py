@@ -122,3 +122,52 @@ def test_run_opts_that_cannot_run_here_are_refused():
         check_run_opts({"device": "cuda:0", "precision": "fp16"})
         with pytest.raises(ValueError, match="CUDA device\\(s\\) are visible"):
             check_run_opts({"device": f"cuda:{n}"})
+
+
+def test_auto_precision_follows_native_bf16(monkeypatch):
+    import torch
+
+    from speechbrain_iusp.runtime import auto_precision
+
+    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        monkeypatch.setattr(torch.cpu, probe, lambda: False, raising=False)
+    assert auto_precision("cpu") == "fp32"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert auto_precision("cpu") == "bf16"
+    assert auto_precision("cuda:0") == "fp32"  # GPUs: ask for it
+
+
+def test_precision_auto_is_resolved_and_the_command_line_wins(monkeypatch):
+    import speechbrain as sb
+
+    from speechbrain_iusp import runtime
+
+    monkeypatch.setattr(runtime, "auto_precision", lambda device: "bf16")
+    hparams = {"precision": "auto"}
+    runtime.resolve_precision(hparams, sb.parse_arguments(["x.yaml"])[1])
+    assert hparams["precision"] == "bf16"
+    hparams = {"precision": "auto"}
+    run_opts = sb.parse_arguments(["x.yaml", "--precision=fp32"])[1]
+    runtime.resolve_precision(hparams, run_opts)
+    assert hparams["precision"] == "fp32"
+    hparams = {"precision": "fp32"}
+    runtime.resolve_precision(hparams, {})
+    assert hparams == {"precision": "fp32"}
+
+
+def test_distillation_brain_takes_precision_auto(monkeypatch):
+    import torch
+
+    from speechbrain_iusp import runtime
+    from speechbrain_iusp.distill import DistillationBrain
+
+    for want in ("bf16", "fp32"):
+        monkeypatch.setattr(runtime, "auto_precision", lambda d, w=want: w)
+        hparams = {"precision": "auto"}
+        brain = DistillationBrain(
+            modules={"model": torch.nn.Linear(2, 2)},
+            hparams=hparams,
+            run_opts={"device": "cpu"},
+        )
+        assert brain.precision == want
+        assert hparams == {"precision": "auto"}  # the caller's dict is kept

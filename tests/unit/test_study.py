@@ -264,3 +264,29 @@ def test_report_from_records(tmp_path):
     assert (tmp_path / "study.csv").read_text().count("\n") == 4
     per_class = (tmp_path / "per_class.md").read_text()
     assert "## Best iusp: size tiny" in per_class
+
+
+def test_report_intervals_do_not_move_when_rows_are_added(tmp_path):
+    from speechbrain_iusp.study.report import write_report
+
+    y = _truth(n=40)
+    quality = {"baseline": 0.2, "sp": 0.5, "iusp": 0.6}
+
+    def cells(sizes):
+        return {
+            (size, m): [_record(y, q, s, m) for s in (1, 2, 3)]
+            for size in sizes
+            for m, q in quality.items()
+        }
+
+    def small_rows(sizes):
+        text = write_report(tmp_path, cells(sizes), y, sizes, "toy", n_boot=50)
+        return [
+            line
+            for line in text.splitlines()
+            if line.startswith("| small |") or line.startswith("- small: r")
+        ]
+
+    alone = small_rows(["small"])
+    assert len(alone) == 7  # 3 table rows, 3 differences and r
+    assert small_rows(["tiny", "small"]) == alone

@@ -174,11 +174,11 @@ def auto_precision(device="cpu"):
 
 
 def resolve_precision(hparams, run_opts=None):
-    """Replace ``precision: auto`` in hparams with this device's precision.
+    """Leave in ``hparams["precision"]`` the precision the run will use.
 
-    A ``--precision`` given in ``run_opts`` wins (SpeechBrain would use it
-    anyway); otherwise ``auto`` becomes :func:`auto_precision` of the run's
-    device, and the choice is logged. Other values are left alone.
+    A ``--precision`` given in ``run_opts`` wins (SpeechBrain uses it) and
+    is written there; otherwise ``auto`` becomes :func:`auto_precision` of
+    the run's device, and the choice is logged. Other values are left alone.
 
     Arguments
     ---------
@@ -200,12 +200,14 @@ def resolve_precision(hparams, run_opts=None):
     """
     import torch
 
-    if not hparams or hparams.get("precision") != "auto":
+    if hparams is None:
         return
     run_opts = run_opts if run_opts is not None else {}
     given = getattr(run_opts, "overridden_args", run_opts)
     if "precision" in given:
         hparams["precision"] = run_opts["precision"]
+        return
+    if hparams.get("precision") != "auto":
         return
     device = run_opts.get("device") or (
         "cuda:0" if torch.cuda.is_available() else "cpu"

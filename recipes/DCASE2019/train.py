@@ -401,11 +401,7 @@ def run(hparams_file, run_opts, overrides, hparams, argv, start):
             "data_folder": os.path.abspath(data_folder),
             "hparams_file": hparams_file,
             "overrides": overrides,
-            "precision": (
-                run_opts["precision"]
-                if "precision" in run_opts.overridden_args
-                else hparams.get("precision", "fp32")
-            ),
+            "precision": hparams.get("precision", "fp32"),
         }
         run_info_path(hparams["output_folder"]).write_text(
             json.dumps(info, indent=2)

@@ -153,6 +153,9 @@ def test_precision_auto_is_resolved_and_the_command_line_wins(monkeypatch):
     hparams = {"precision": "fp32"}
     runtime.resolve_precision(hparams, {})
     assert hparams == {"precision": "fp32"}
+    run_opts = sb.parse_arguments(["x.yaml", "--precision=bf16"])[1]
+    runtime.resolve_precision(hparams, run_opts)
+    assert hparams == {"precision": "bf16"}  # what the run will use
 
 
 def test_distillation_brain_takes_precision_auto(monkeypatch):

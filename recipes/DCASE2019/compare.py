@@ -38,27 +38,33 @@ from pathlib import Path
 
 import numpy as np
 import train
+import yaml
+from hyperpyyaml import resolve_references
 
 import speechbrain as sb
 
 from speechbrain_iusp.runtime import die_with_parent
 from speechbrain_iusp.sonyc import Taxonomy, read_predictions
-from speechbrain_iusp.study import RunScores, paired_bootstrap
+from speechbrain_iusp.study import (
+    RunScores,
+    paired_bootstrap,
+    relative_improvement,
+    relative_improvement_bootstrap,
+    tuning,
+)
 from speechbrain_iusp.study.figures import plot_auprc_vs_params
+from speechbrain_iusp.study.pool import LocalPool
 
 RECIPE_DIR = Path(__file__).resolve().parent
 TRAIN = RECIPE_DIR / "train.py"
 METHODS = ("baseline", "kd", "sp", "iusp")
 
-# Validate-only search space: override sets tried per method (weights, and
-# for SP/IUSP the tapped layer; conv3 and rnn have 62 frames in every preset).
-TUNING_GRID = {
-    "kd": [{"kd_weight": w} for w in (0.5, 2.0)],
-    "sp": [{"sp_weight": w} for w in (30.0, 300.0, 3000.0)]
-    + [{"sp_weight": 300.0, "sp_tap": "conv3"}],
-    "iusp": [{"iusp_weight": w} for w in (100.0, 1000.0, 10000.0)]
-    + [{"iusp_weight": 1000.0, "iusp_tap": "conv3"}],
-}
+# Validate-only search space, around each method's hparams defaults: the
+# weight times these factors, and for SP/IUSP the default tap and the other
+# 62-frame tap (conv3 and rnn have 62 frames in every preset).
+WEIGHT_FACTORS = {"kd": (0.25, 1.0, 4.0), "sp": (0.1, 1.0, 10.0)}
+WEIGHT_FACTORS["iusp"] = WEIGHT_FACTORS["sp"]
+OTHER_TAP = {"rnn": "conv3", "conv3": "rnn"}
 
 logger = logging.getLogger("compare")
 
@@ -69,7 +75,13 @@ _stopping = threading.Event()
 
 
 def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
-    """Run train.py once, unless its metrics.json already exists.
+    """Run train.py once, unless it finished with the same settings.
+
+    A finished run (its ``metrics.json`` exists) is reused only when its
+    ``run_info.json`` records the same hparams file and overrides (and the
+    same ``--precision`` when one is given); otherwise this stops with the
+    folder, the settings that differ and the fix, rather than mixing runs
+    of other settings (e.g. other tuned weights) into the table.
 
     Arguments
     ---------
@@ -94,12 +106,61 @@ def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
     name = overrides["experiment_name"]
     seed = overrides["seed"]
     metrics = output_root / name / str(seed) / "metrics.json"
+    cmd = train_command(hparams, overrides, extra, output_root)
     if metrics.exists():
+        check_reusable(metrics.parent, cmd)
         logger.info("reusing %s", metrics.parent)
         return json.loads(metrics.read_text())
-    cmd = train_command(hparams, overrides, extra, output_root)
     launch(cmd, log_dir / f"{name}_{seed}.log", threads)
     return json.loads(metrics.read_text())
+
+
+def check_reusable(folder, cmd):
+    """Raises unless a finished run was made by the same settings as ``cmd``.
+
+    Arguments
+    ---------
+    folder : Path
+        The finished run's folder (with ``run_info.json``).
+    cmd : list of str
+        The ``train.py`` command this comparison would run there.
+
+    Raises
+    ------
+    RuntimeError
+        Naming the folder, what differs and the fix.
+    """
+    hparams_file, run_opts, overrides = sb.parse_arguments(cmd[2:])
+    info_path = train.run_info_path(folder)
+    fix = f"use a new --output_root, or delete {folder} to train it again"
+    if not info_path.is_file():
+        raise RuntimeError(
+            f"{folder} holds a finished run without run_info.json, so its "
+            f"settings cannot be checked: {fix}"
+        )
+    info = json.loads(info_path.read_text())
+    want = yaml.safe_load(overrides or "") or {}
+    got = yaml.safe_load(info.get("overrides") or "") or {}
+    diffs = [
+        f"{key}: {got.get(key, '(default)')} there, "
+        f"{want.get(key, '(default)')} now"
+        for key in sorted((set(want) | set(got)) - {"output_root"})
+        if want.get(key) != got.get(key)
+    ]
+    there = info.get("hparams_file", "")
+    if Path(there).name != Path(hparams_file).name:
+        diffs.insert(0, f"hparams file: {there} there, {hparams_file} now")
+    given = getattr(run_opts, "overridden_args", run_opts)
+    precision = run_opts["precision"] if "precision" in given else None
+    if precision is not None and info.get("precision") != precision:
+        diffs.append(
+            f"precision: {info.get('precision')} there, {precision} now"
+        )
+    if diffs:
+        raise RuntimeError(
+            f"{folder} finished with other settings than this comparison "
+            f"asks for ({'; '.join(diffs)}): {fix}"
+        )
 
 
 def train_command(hparams, overrides, extra, output_root):
@@ -217,121 +278,200 @@ def student_epochs(args):
 
 
 WEIGHT_KEYS = {"kd": "kd_weight", "sp": "sp_weight", "iusp": "iusp_weight"}
+TAP_KEYS = {"sp": "sp_tap", "iusp": "iusp_tap"}
 
 
-def bracket_step(method, scores):
-    """The weight to try next so that the best one is inside its grid.
+def hparams_values(hparams_file):
+    """The top-level values of a hparams file, without building its objects.
 
-    Only the weight-only trials of ``method`` count (tap variants are
-    compared as they are). When the best weight is the largest (smallest)
-    tried, the next one is a grid step beyond it, the step being the ratio
-    of the two closest weights; otherwise the optimum is bracketed.
+    ``!ref`` values are resolved; tagged values (``!new:`` ...) read as None.
+
+    Arguments
+    ---------
+    hparams_file : str
+        E.g. ``hparams/sp.yaml`` (relative to the cwd or to this recipe).
+
+    Returns
+    -------
+    dict
+    """
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    with open(train.resolve_hparams_file(hparams_file)) as fin:
+        text = resolve_references(fin, {}).getvalue()
+    return yaml.load(text, Loader=_Loader)
+
+
+def tuning_grid(method, defaults):
+    """The tuning grid of a method, centred on its hparams defaults.
+
+    The weight times :data:`WEIGHT_FACTORS`; for SP and IUSP crossed with
+    the default tap and the other 62-frame tap. A grid built from the
+    defaults never repeats the default run and stays centred when a study
+    changes the defaults.
 
     Arguments
     ---------
     method : str
         ``kd``, ``sp`` or ``iusp``.
-    scores : list of (dict, float)
-        (overrides of a trial, validate score).
+    defaults : dict
+        The method's hparams values (:func:`hparams_values`).
 
     Returns
     -------
-    float or None
-        The next weight, or None when the best is strictly inside.
+    dict
+        hparams key -> values to try (see ``speechbrain_iusp.study.tuning``).
 
     Example
     -------
-    >>> runs = [({"sp_weight": 30.0}, 0.52), ({"sp_weight": 300.0}, 0.50)]
-    >>> bracket_step("sp", runs)
-    3.0
-    >>> bracket_step("sp", runs + [({"sp_weight": 3.0}, 0.51)]) is None
-    True
+    >>> tuning_grid("sp", {"sp_weight": 10.0, "sp_tap": "conv3"})
+    {'sp_weight': [1.0, 10.0, 100.0], 'sp_tap': ['conv3', 'rnn']}
     """
-    key = WEIGHT_KEYS.get(method)
-    points = sorted(
-        (choice[key], score) for choice, score in scores if set(choice) == {key}
-    )
-    if len(points) < 2:
-        return None
-    weights = [w for w, _ in points]
-    best = max(points, key=lambda p: p[1])[0]
-    if best == weights[-1]:
-        return best * weights[-1] / weights[-2]
-    if best == weights[0]:
-        return best * weights[0] / weights[1]
-    return None
+    key = WEIGHT_KEYS[method]
+    weight = defaults.get(key)
+    if not isinstance(weight, (int, float)) or weight <= 0:
+        raise ValueError(
+            f"hparams/{method}.yaml: '{key}' must be a positive number to "
+            f"centre the tuning grid on, got {weight!r}"
+        )
+    grid = {key: [float(weight * f) for f in WEIGHT_FACTORS[method]]}
+    tap_key = TAP_KEYS.get(method)
+    if tap_key is not None:
+        tap = defaults.get(tap_key)
+        if tap not in OTHER_TAP:
+            raise ValueError(
+                f"hparams/{method}.yaml: '{tap_key}' is {tap!r}; the tuning "
+                f"grid knows the taps {sorted(OTHER_TAP)}"
+            )
+        grid[tap_key] = [tap, OTHER_TAP[tap]]
+    return grid
 
 
-def tune(args, output_root, extra, log_dir):
+def tune(args, pool):
     """Pick each method's settings on the validate split (one seed/size).
 
-    After the grid of ``TUNING_GRID``, a method whose best weight is an edge
-    of what was tried gets one more weight beyond that edge, and so on (at
-    most ``--max_extend`` times), so that the chosen weight is bracketed.
+    Each method's grid (:func:`tuning_grid`) is tried; while the best weight
+    is an edge of the weights tried with its tap, one more weight a grid
+    step beyond is tried (at most ``--max_extend`` times), so that the
+    chosen weight is bracketed (``speechbrain_iusp.study.tuning.tune``).
+    The methods are tuned at the same time, sharing ``pool``.
+
+    Arguments
+    ---------
+    args : argparse.Namespace
+        The runner's arguments.
+    pool : RunPool
+        Runs the jobs, ``--jobs`` at a time.
 
     Returns
     -------
     chosen : dict
         method -> chosen overrides.
-    trials : dict
-        method -> list of (overrides, validate score), with ``bracketed``.
+    summary : dict
+        method -> ``trials`` (overrides, validate score), ``chosen``,
+        ``weight_key`` and ``bracketed``.
+    """
+    methods = [m for m in args.methods if m in WEIGHT_KEYS]
+    grids = {
+        m: tuning_grid(m, hparams_values(f"hparams/{m}.yaml")) for m in methods
+    }
+
+    def job(method, choice):
+        return {
+            "name": f"tune_{method}_{tag(choice)}",
+            "hparams": f"hparams/{method}.yaml",
+            "overrides": {
+                "student_size": args.tune_size,
+                "seed": args.tune_seed,
+                **student_epochs(args),
+                **choice,
+                "experiment_name": f"tune_{method}_{tag(choice)}",
+            },
+        }
+
+    pool.check(
+        [job(m, c) for m in methods for c in tuning.expand_grid(grids[m])]
+    )
+
+    def score_with(method):
+        def score(choices):
+            results = pool.map([job(method, c) for c in choices])
+            scores = [r["validate"]["coarse"]["micro_auprc"] for r in results]
+            for choice, value in zip(choices, scores, strict=True):
+                logger.info("%s %s: validate %.4f", method, choice, value)
+            return scores
+
+        return score
+
+    if not methods:
+        return {}, {}
+    with ThreadPoolExecutor(max_workers=len(methods)) as ex:
+        futures = {
+            m: ex.submit(tuning.tune, grids[m], score_with(m), args.max_extend)
+            for m in methods
+        }
+        summary = {m: f.result() for m, f in futures.items()}
+    return {m: res["chosen"] for m, res in summary.items()}, summary
+
+
+def tag(choice):
+    """A run-name fragment for a set of overrides."""
+    return "_".join(f"{k}-{v}" for k, v in choice.items())
+
+
+class RunPool(LocalPool):
+    """Runs ``{"hparams", "overrides"}`` jobs (train.py), ``--jobs`` at once.
+
+    Callable from several threads: at most ``--jobs`` runs go at a time.
+
+    Arguments
+    ---------
+    args : argparse.Namespace
+        The runner's arguments (``jobs``, ``threads``).
+    extra : list of str
+        Arguments forwarded to every run.
+    output_root : Path
+        Root of all the runs of the comparison.
+    log_dir : Path
+        Where each run's output is kept.
     """
 
-    def overrides(method, choice):
-        tag = "_".join(f"{k}-{v}" for k, v in choice.items())
-        return {
-            "student_size": args.tune_size,
-            "seed": args.tune_seed,
-            **student_epochs(args),
-            **choice,
-            "experiment_name": f"tune_{method}_{tag}",
-        }
+    def __init__(self, args, extra, output_root, log_dir):
+        threads = args.threads if args.jobs > 1 else None
+        self.extra, self.output_root = extra, output_root
 
-    def score_all(pairs):
-        results = run_many(
-            [(f"hparams/{m}.yaml", overrides(m, c)) for m, c in pairs],
-            args,
-            extra,
-            output_root,
-            log_dir,
-        )
-        for (method, choice), res in zip(pairs, results, strict=True):
-            score = res["validate"]["coarse"]["micro_auprc"]
-            logger.info("%s %s: validate %.4f", method, choice, score)
-            scores.setdefault(method, []).append((choice, score))
+        def run(job):
+            return run_train(
+                job["hparams"],
+                job["overrides"],
+                extra,
+                output_root,
+                log_dir,
+                threads,
+            )
 
-    scores = {}
-    score_all([(m, c) for m in args.methods for c in TUNING_GRID.get(m, [])])
-    for _ in range(args.max_extend):
-        pending = []
-        for method in scores:
-            weight = bracket_step(method, scores[method])
-            if weight is not None:
-                pending.append((method, {WEIGHT_KEYS[method]: weight}))
-        if not pending:
-            break
-        logger.info("extending the grids: %s", pending)
-        score_all(pending)
-    chosen, summary = {}, {}
-    for method, runs in scores.items():
-        chosen[method] = max(runs, key=lambda run: run[1])[0]
-        summary[method] = {
-            "trials": [{"overrides": c, "validate": s} for c, s in runs],
-            "chosen": chosen[method],
-            "bracketed": bracket_step(method, runs) is None,
-        }
-    return chosen, summary
+        super().__init__(run, jobs=args.jobs)
 
+    def check(self, jobs):
+        """Stops before any training if a finished run has other settings.
 
-def run_many(jobs, args, extra, output_root, log_dir):
-    """Run (hparams, overrides) jobs, ``args.jobs`` at a time."""
-    threads = args.threads if args.jobs > 1 else None
-
-    def one(job):
-        return run_train(*job, extra, output_root, log_dir, threads)
-
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        return list(pool.map(one, jobs))
+        Arguments
+        ---------
+        jobs : list of dict
+            Jobs about to run (see :func:`check_reusable`).
+        """
+        for job in jobs:
+            overrides = job["overrides"]
+            folder = self.output_root / overrides["experiment_name"]
+            folder = folder / str(overrides["seed"])
+            if (folder / "metrics.json").exists():
+                cmd = train_command(
+                    job["hparams"], overrides, self.extra, self.output_root
+                )
+                check_reusable(folder, cmd)
 
 
 def load_run(output_root, name, seed):
@@ -363,20 +503,7 @@ def summarise(results):
     return out
 
 
-def relative_improvement(cells, size):
-    """(AUPRC_IUSP - AUPRC_SP) / (AUPRC_SP - AUPRC_baseline), test micro."""
-    try:
-        base = cells[(size, "baseline")]["test_coarse_micro_auprc"][0]
-        sp = cells[(size, "sp")]["test_coarse_micro_auprc"][0]
-        iusp = cells[(size, "iusp")]["test_coarse_micro_auprc"][0]
-    except KeyError:
-        return None
-    if sp == base:
-        return None
-    return (iusp - sp) / (sp - base)
-
-
-def write_table(cells, boots, teacher, args, output_root, wall):
+def write_table(cells, boots, ratios, teacher, args, output_root, wall):
     """Write comparison.md and comparison.csv."""
     fields = [
         "size",
@@ -442,12 +569,15 @@ def write_table(cells, boots, teacher, args, output_root, wall):
             f"| {r['test_fine_micro_mean']:.4f} ± "
             f"{r['test_fine_micro_std']:.4f} |"
         )
-    lines += ["", "Relative improvement (IUSP - SP) / (SP - baseline), "]
-    lines += ["test micro-AUPRC seed means:", ""]
+    lines += [
+        "",
+        "Relative improvement r = (IUSP - SP) / (SP - baseline) of the "
+        "test micro-AUPRC seed means (95% interval resampling seeds and "
+        "clips; r has no meaning unless SP beats the baseline):",
+        "",
+    ]
     for size in args.sizes:
-        rel = relative_improvement(cells, size)
-        text = "n/a" if rel is None else f"{100 * rel:.1f}%"
-        lines.append(f"- {size}: {text}")
+        lines.append(f"- {size}: {ratio_text(cells, ratios.get(size), size)}")
     if boots:
         lines += [
             "",
@@ -465,6 +595,30 @@ def write_table(cells, boots, teacher, args, output_root, wall):
             )
     text = "\n".join(lines) + "\n"
     (output_root / "comparison.md").write_text(text)
+    return text
+
+
+def ratio_text(cells, res, size):
+    """One size's relative improvement, as the table states it."""
+    if res is None:
+        return "n/a (needs baseline, SP and IUSP)"
+    key = "test_coarse_micro_auprc"
+    sp_gain = cells[(size, "sp")][key][0] - cells[(size, "baseline")][key][0]
+    if res["ratio"] is None:
+        return (
+            f"not defined: SP is not above the baseline ({sp_gain:+.4f}), "
+            f"so compare IUSP and SP directly"
+        )
+    text = f"{res['ratio']:+.2f}"
+    if res["ci_low"] is not None:
+        text += f" [{res['ci_low']:+.2f}, {res['ci_high']:+.2f}]"
+    else:
+        text += " (no interval)"
+    share = res["p_sp_le_base"]
+    if share > 0:
+        text += (
+            f"; SP is not above the baseline in {100 * share:.0f}% of resamples"
+        )
     return text
 
 
@@ -561,10 +715,11 @@ def main(argv):
     start = time.time()
 
     teacher = ensure_teacher(output_root, extra, log_dir)
-    chosen, tuning = {}, {}
+    pool = RunPool(args, extra, output_root, log_dir)
+    chosen, tuned = {}, {}
     if args.tune:
-        chosen, tuning = tune(args, output_root, extra, log_dir)
-    (output_root / "tuning.json").write_text(json.dumps(tuning, indent=2))
+        chosen, tuned = tune(args, pool)
+    (output_root / "tuning.json").write_text(json.dumps(tuned, indent=2))
 
     grid = [
         (size, method, seed)
@@ -573,19 +728,21 @@ def main(argv):
         for seed in args.seeds
     ]
     jobs = [
-        (
-            f"hparams/{method}.yaml",
-            {
+        {
+            "name": f"{method}_{size}_{seed}",
+            "hparams": f"hparams/{method}.yaml",
+            "overrides": {
                 "student_size": size,
                 "seed": seed,
                 **student_epochs(args),
                 "experiment_name": f"{method}_{size}",
                 **chosen.get(method, {}),
             },
-        )
+        }
         for size, method, seed in grid
     ]
-    results = run_many(jobs, args, extra, output_root, log_dir)
+    pool.check(jobs)
+    results = pool.map(jobs)
     by_cell, runs = {}, {}
     for (size, method, seed), res in zip(grid, results, strict=True):
         by_cell.setdefault((size, method), []).append(res)
@@ -608,8 +765,26 @@ def main(argv):
                     rng,
                     seeds=False,
                 )
+    ratios = {}
+    for size in args.sizes:
+        trio = [(size, m) for m in ("baseline", "sp", "iusp")]
+        if not all(cell in runs for cell in trio):
+            continue
+        if args.bootstrap:
+            ratios[size] = relative_improvement_bootstrap(
+                *(as_cell(runs[cell]) for cell in trio),
+                n_boot=args.bootstrap,
+                rng=np.random.default_rng(0),
+            )
+        else:
+            means = [cells[c]["test_coarse_micro_auprc"][0] for c in trio]
+            ratios[size] = {
+                "ratio": relative_improvement(*means),
+                "ci_low": None,
+                "p_sp_le_base": 0.0,
+            }
     text = write_table(
-        cells, boots, teacher, args, output_root, time.time() - start
+        cells, boots, ratios, teacher, args, output_root, time.time() - start
     )
     plot(cells, args, output_root)
     print(text)

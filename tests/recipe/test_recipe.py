@@ -380,6 +380,22 @@ def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
     # A second call reuses every finished run.
     again = _run(args)
     assert "running" not in again and "reusing" in again
+    # A call asking for other settings stops before training anything.
+    other = [
+        a if a != "--student_epochs=3" else "--student_epochs=4" for a in args
+    ]
+    proc = subprocess.run(
+        [sys.executable, *map(str, other)],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    said = proc.stdout + proc.stderr
+    assert proc.returncode != 0, said[-2000:]
+    assert "number_of_epochs: 3 there, 4 now" in said
+    assert "new --output_root" in said and "running" not in said
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")

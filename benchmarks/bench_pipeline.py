@@ -17,6 +17,10 @@ Measures, in one process, on a generated corpus (synthetic, NOT SONYC-UST):
   - ``allocator``: :func:`speechbrain_iusp.runtime.tune_cpu_allocator`;
   - ``pool first``: the activation of each conv block after its max-pool
     (``ConvBlock.pool_first``; same outputs and gradients);
+  - the one-pass GRU (``CRNN.rnn_one_pass``: in training on CPU, the two
+    directions as one GRU of twice the width; on by default up to 64 GRU
+    units, so for the student and not the teacher) is part of every
+    ``all`` variant; ``all + bf16, GRU per direction`` turns it off;
   - ``all`` (the recipe's default now: the four above, the cached
     features also kept in memory), ``all, features from disk`` (each
     ``.npy`` read every epoch), ``all + bf16`` (autocast in training: the
@@ -119,6 +123,8 @@ def epoch_times(setup, role, variant, epochs):
         n_classes=hp["n_classes"],
         channels_last=variant["channels_last"],
     )
+    if "rnn_one_pass" in variant:  # else the model's default
+        model.rnn_one_pass = variant["rnn_one_pass"]
     for module in model.modules():
         if isinstance(module, ConvBlock):
             module.pool_first = variant.get("pool_first", False)
@@ -176,6 +182,13 @@ VARIANTS = {
         "tune": True,
         "precision": "bf16",
     },
+    "all + bf16, GRU per direction": {
+        "features": "cache",
+        "channels_last": True,
+        "tune": True,
+        "precision": "bf16",
+        "rnn_one_pass": False,
+    },
     "all, 2 loader workers": {
         "features": "cache",
         "channels_last": True,
@@ -198,6 +211,8 @@ VARIANTS = {
 }
 for _name, _variant in VARIANTS.items():  # "all" includes the pooling order
     _variant["pool_first"] = _name.startswith("all") or _name == "pool first"
+    if not _name.startswith("all"):
+        _variant.setdefault("rnn_one_pass", False)
 
 
 def child(args):

@@ -242,3 +242,83 @@ def test_gru_stays_float32_under_cpu_autocast():
         _, taps = model(x, torch.tensor([1.0, 0.5]), return_hidden=True)
     assert seen == [torch.float32]
     assert taps["rnn"].dtype == torch.float32
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("valid", [[9, 9, 9], [9, 6, 1]])
+def test_one_pass_bigru_matches_a_float64_packed_gru(layers, valid):
+    """Values and gradients on the valid frames, against nn.GRU in float64
+    on the packed batch (each direction sees only its clip's frames)."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    from speechbrain_iusp.models.crnn import one_pass_bigru
+
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(4, 3, layers, batch_first=True, bidirectional=True)
+    ref_gru = torch.nn.GRU(4, 3, layers, batch_first=True, bidirectional=True)
+    ref_gru.load_state_dict(gru.state_dict())
+    ref_gru.double()
+    n_valid = torch.tensor(valid)
+    x = torch.randn(3, 9, 4) * 2
+    mask = (torch.arange(9)[None] < n_valid[:, None]).unsqueeze(-1)
+    grad_out = torch.randn(3, 9, 6) * mask
+
+    x_ref = x.double().requires_grad_(True)
+    packed = pack_padded_sequence(
+        x_ref, n_valid, batch_first=True, enforce_sorted=False
+    )
+    ref, _ = pad_packed_sequence(
+        ref_gru(packed)[0], batch_first=True, total_length=9
+    )
+    (ref * grad_out.double()).sum().backward()
+
+    x_got = x.clone().requires_grad_(True)
+    got = one_pass_bigru(gru, x_got, n_valid)
+    (got * grad_out).sum().backward()
+
+    torch.testing.assert_close(
+        got * mask, ref.float() * mask, rtol=0, atol=2e-6
+    )
+    torch.testing.assert_close(
+        x_got.grad, x_ref.grad.float(), rtol=0, atol=1e-5
+    )
+    for (name, p), (_, r) in zip(
+        gru.named_parameters(), ref_gru.named_parameters(), strict=True
+    ):
+        torch.testing.assert_close(
+            p.grad, r.grad.float(), rtol=0, atol=1e-5, msg=name
+        )
+
+
+def test_training_step_is_the_same_with_the_one_pass_gru():
+    """CRNN in training: one-pass GRU (the default on CPU) or nn.GRU."""
+    torch.manual_seed(0)
+    model = _small_crnn()
+    x = torch.randn(4, 57, 16)
+    lengths = torch.tensor([1.0, 0.8, 0.5, 0.3])
+    results = []
+    for one_pass in (False, True):
+        model.rnn_one_pass = one_pass
+        model.zero_grad()
+        logits, taps = model(x, lengths, return_hidden=True)
+        (logits.square().sum() + taps["rnn"].square().sum()).backward()
+        grads = [p.grad.clone() for p in model.parameters()]
+        results.append((logits, taps["rnn"], *grads))
+    for plain, fast in zip(*results, strict=True):
+        torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-5)
+
+
+def test_one_pass_gru_is_on_where_it_pays():
+    """On for the student widths (up to 64 units), off for wider GRUs."""
+    on = {name: crnn_preset(name).rnn_one_pass for name in PRESETS}
+    assert on == {n: PRESETS[n]["rnn_hidden"] <= 64 for n in PRESETS}
+    assert on["small"] and not on["teacher"]
+
+
+def test_a_hooked_gru_is_still_called_in_training():
+    """A forward hook on the GRU (a tap by module path) still fires."""
+    model = _small_crnn()
+    seen = []
+    model.rnn.register_forward_hook(lambda m, i, o: seen.append(m))
+    model(torch.randn(2, 40, 16), torch.tensor([1.0, 0.5]))
+    assert len(seen) == 1

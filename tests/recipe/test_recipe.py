@@ -45,7 +45,8 @@ def _env():
     return env
 
 
-def _run(args, cwd=ROOT, timeout=600):
+def _call(args, cwd=ROOT, timeout=600):
+    """Runs a Python script; its return code and output."""
     proc = subprocess.run(
         [sys.executable, *map(str, args)],
         cwd=cwd,
@@ -54,8 +55,13 @@ def _run(args, cwd=ROOT, timeout=600):
         text=True,
         timeout=timeout,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _run(args, cwd=ROOT, timeout=600):
+    code, out = _call(args, cwd, timeout)
+    assert code == 0, out[-6000:]
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -384,16 +390,8 @@ def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
     other = [
         a if a != "--student_epochs=3" else "--student_epochs=4" for a in args
     ]
-    proc = subprocess.run(
-        [sys.executable, *map(str, other)],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    said = proc.stdout + proc.stderr
-    assert proc.returncode != 0, said[-2000:]
+    code, said = _call(other)
+    assert code != 0, said[-2000:]
     assert "number_of_epochs: 3 there, 4 now" in said
     assert "new --output_root" in said and "running" not in said
 

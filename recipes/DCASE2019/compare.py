@@ -375,6 +375,8 @@ def tune(args, pool):
         ``weight_key`` and ``bracketed``.
     """
     methods = [m for m in args.methods if m in WEIGHT_KEYS]
+    if not methods:
+        return {}, {}
     grids = {
         m: tuning_grid(m, hparams_values(f"hparams/{m}.yaml")) for m in methods
     }
@@ -406,8 +408,6 @@ def tune(args, pool):
 
         return score
 
-    if not methods:
-        return {}, {}
     with ThreadPoolExecutor(max_workers=len(methods)) as ex:
         futures = {
             m: ex.submit(tuning.tune, grids[m], score_with(m), args.max_extend)

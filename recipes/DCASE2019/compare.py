@@ -103,16 +103,36 @@ def run_train(hparams, overrides, extra, output_root, log_dir, threads=None):
     dict
         The run's metrics.json.
     """
-    name = overrides["experiment_name"]
-    seed = overrides["seed"]
-    metrics = output_root / name / str(seed) / "metrics.json"
+    finished = reusable_metrics(hparams, overrides, extra, output_root)
+    if finished is not None:
+        logger.info("reusing %s", finished.parent)
+        return json.loads(finished.read_text())
     cmd = train_command(hparams, overrides, extra, output_root)
-    if metrics.exists():
-        check_reusable(metrics.parent, cmd)
-        logger.info("reusing %s", metrics.parent)
-        return json.loads(metrics.read_text())
+    name, seed = overrides["experiment_name"], overrides["seed"]
     launch(cmd, log_dir / f"{name}_{seed}.log", threads)
-    return json.loads(metrics.read_text())
+    return json.loads(
+        (run_folder(output_root, overrides) / "metrics.json").read_text()
+    )
+
+
+def run_folder(output_root, overrides):
+    """The folder of one run: ``<output_root>/<experiment_name>/<seed>``."""
+    return output_root / overrides["experiment_name"] / str(overrides["seed"])
+
+
+def reusable_metrics(hparams, overrides, extra, output_root):
+    """The ``metrics.json`` of a finished run with these settings, or None.
+
+    Raises (:func:`check_reusable`) when the run finished with other
+    settings.
+    """
+    folder = run_folder(output_root, overrides)
+    if not (folder / "metrics.json").exists():
+        return None
+    check_reusable(
+        folder, train_command(hparams, overrides, extra, output_root)
+    )
+    return folder / "metrics.json"
 
 
 def check_reusable(folder, cmd):
@@ -464,14 +484,9 @@ class RunPool(LocalPool):
             Jobs about to run (see :func:`check_reusable`).
         """
         for job in jobs:
-            overrides = job["overrides"]
-            folder = self.output_root / overrides["experiment_name"]
-            folder = folder / str(overrides["seed"])
-            if (folder / "metrics.json").exists():
-                cmd = train_command(
-                    job["hparams"], overrides, self.extra, self.output_root
-                )
-                check_reusable(folder, cmd)
+            reusable_metrics(
+                job["hparams"], job["overrides"], self.extra, self.output_root
+            )
 
 
 def load_run(output_root, name, seed):
@@ -599,22 +614,30 @@ def write_table(cells, boots, ratios, teacher, args, output_root, wall):
 
 
 def ratio_text(cells, res, size):
-    """One size's relative improvement, as the table states it."""
-    if res is None:
-        return "n/a (needs baseline, SP and IUSP)"
+    """One size's relative improvement, as the table states it.
+
+    The ratio comes from the seed means of ``cells``; ``res`` (the result
+    of ``relative_improvement_bootstrap``, or None) adds its interval.
+    """
     key = "test_coarse_micro_auprc"
-    sp_gain = cells[(size, "sp")][key][0] - cells[(size, "baseline")][key][0]
-    if res["ratio"] is None:
+    try:
+        base, sp, iusp = (
+            cells[(size, m)][key][0] for m in ("baseline", "sp", "iusp")
+        )
+    except KeyError:
+        return "n/a (needs baseline, SP and IUSP)"
+    ratio = relative_improvement(base, sp, iusp)
+    if ratio is None:
         return (
-            f"not defined: SP is not above the baseline ({sp_gain:+.4f}), "
+            f"not defined: SP is not above the baseline ({sp - base:+.4f}), "
             f"so compare IUSP and SP directly"
         )
-    text = f"{res['ratio']:+.2f}"
-    if res["ci_low"] is not None:
+    text = f"{ratio:+.2f}"
+    if res is not None and res["ci_low"] is not None:
         text += f" [{res['ci_low']:+.2f}, {res['ci_high']:+.2f}]"
     else:
         text += " (no interval)"
-    share = res["p_sp_le_base"]
+    share = 0.0 if res is None else res["p_sp_le_base"]
     if share > 0:
         text += (
             f"; SP is not above the baseline in {100 * share:.0f}% of resamples"
@@ -768,21 +791,12 @@ def main(argv):
     ratios = {}
     for size in args.sizes:
         trio = [(size, m) for m in ("baseline", "sp", "iusp")]
-        if not all(cell in runs for cell in trio):
-            continue
-        if args.bootstrap:
+        if args.bootstrap and all(cell in runs for cell in trio):
             ratios[size] = relative_improvement_bootstrap(
                 *(as_cell(runs[cell]) for cell in trio),
                 n_boot=args.bootstrap,
                 rng=np.random.default_rng(0),
             )
-        else:
-            means = [cells[c]["test_coarse_micro_auprc"][0] for c in trio]
-            ratios[size] = {
-                "ratio": relative_improvement(*means),
-                "ci_low": None,
-                "p_sp_le_base": 0.0,
-            }
     text = write_table(
         cells, boots, ratios, teacher, args, output_root, time.time() - start
     )

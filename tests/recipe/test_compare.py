@@ -142,14 +142,19 @@ def test_a_finished_run_is_reused_only_with_the_same_settings(tmp_path):
 
 def test_the_relative_improvement_is_not_given_when_sp_does_not_help():
     key = "test_coarse_micro_auprc"
-    cells = {
-        ("tiny", "baseline"): {key: (0.40, 0.01)},
-        ("tiny", "sp"): {key: (0.33, 0.01)},
-    }
-    undefined = {"ratio": None, "ci_low": None, "p_sp_le_base": 1.0}
-    text = compare.ratio_text(cells, undefined, "tiny")
+
+    def cells(base, sp, iusp):
+        means = {"baseline": base, "sp": sp, "iusp": iusp}
+        return {("tiny", m): {key: (v, 0.01)} for m, v in means.items()}
+
+    undefined = {"ci_low": None, "ci_high": None, "p_sp_le_base": 1.0}
+    text = compare.ratio_text(cells(0.40, 0.33, 0.41), undefined, "tiny")
     assert text.startswith("not defined: SP is not above the baseline (-0.07")
-    res = {"ratio": 0.5, "ci_low": -0.1, "ci_high": 2.0, "p_sp_le_base": 0.07}
-    text = compare.ratio_text(cells, res, "tiny")
+    res = {"ci_low": -0.1, "ci_high": 2.0, "p_sp_le_base": 0.07}
+    text = compare.ratio_text(cells(0.40, 0.44, 0.46), res, "tiny")
     assert text.startswith("+0.50 [-0.10, +2.00]") and "in 7% of" in text
-    assert compare.ratio_text(cells, None, "tiny").startswith("n/a")
+    text = compare.ratio_text(cells(0.40, 0.44, 0.46), None, "tiny")
+    assert text == "+0.50 (no interval)"
+    partial = cells(0.40, 0.44, 0.46)
+    del partial[("tiny", "iusp")]
+    assert compare.ratio_text(partial, None, "tiny").startswith("n/a")

@@ -10,17 +10,18 @@ implementation of them:
   scores are those of the class's complete fine tags (the X tag's scores are
   not thresholds). A tag is predicted when ``score >= threshold``.
 * ``P = TP / max(TP + FP, 0.5)`` and ``R = TP / max(TP + FN, 0.5)``.
-* A curve is the list of ``(R, P)`` points in ascending threshold order,
-  sorted by ``R`` with numpy's default ``np.argsort`` (quicksort, not
+* A curve is the list of ``(R, P)`` points in the row order of its official
+  table, sorted by ``R`` with numpy's default ``np.argsort`` (quicksort, not
   stable), with ``(0, 1)`` prepended and ``(1, 0)`` appended, and
   integrated with the trapezoid rule. The order of points with equal recall
-  matters for the area; it is the one the official code gets, since the same
-  sort runs on the same array (micro and per class). Published SONYC-UST
-  figures come from that code.
-* Micro-AUPRC: over the union of every class's thresholds ``t``, each class
-  contributes the counts of its own smallest threshold ``>= t``; TP, FP and
-  FN are summed over the classes. Macro-AUPRC is the unweighted mean of the
-  per-class AUPRCs.
+  matters for the area, so the table order does too: a class's table lists
+  its thresholds in descending order, the micro table in ascending order.
+  The same sort on the same array gives the official code's order.
+  Published SONYC-UST figures come from that code.
+* Micro-AUPRC: over the union of every class's thresholds ``t`` (ascending),
+  each class contributes the counts of its own smallest threshold ``>= t``;
+  TP, FP and FN are summed over the classes. Macro-AUPRC is the unweighted
+  mean of the per-class AUPRCs.
 * Micro-F1 is ``2PR / (P + R)`` (0 when ``TP == 0``) at the smallest
   threshold of the micro curve that is ``>= 0.5``.
 * Fine mode scores each coarse class with the "X" (incomplete) fallback; see
@@ -183,7 +184,17 @@ def _precision_recall(counts):
 
 
 def _auprc(counts):
-    """Official trapezoid AUPRC of counts given in descending threshold order.
+    """Official trapezoid AUPRC of a table of counts, in the table's order.
+
+    Arguments
+    ---------
+    counts : numpy.ndarray
+        Integer [T, 3] TP/FP/FN rows in the order of the official table:
+        descending thresholds for a class, ascending for the micro curve.
+
+    Returns
+    -------
+    float
 
     Example
     -------
@@ -191,10 +202,10 @@ def _auprc(counts):
     >>> round(float(_auprc(counts)), 6)
     0.625
     """
-    # The official table lists the points in ascending threshold order and
-    # sorts them by recall with numpy's default (unstable) argsort; the same
-    # call on the same array gives the same order of equal-recall points.
-    precision, recall = _precision_recall(counts[::-1])
+    # numpy's default argsort is not stable: the order it leaves among equal
+    # recalls depends on the input order, so the rows must come in the
+    # official table's order for the same call to give the same curve.
+    precision, recall = _precision_recall(counts)
     order = np.argsort(recall)
     r = np.concatenate([[0.0], recall[order], [1.0]])
     p = np.concatenate([[1.0], precision[order], [0.0]])
@@ -203,16 +214,16 @@ def _auprc(counts):
 
 def _micro(per_class):
     """Micro AUPRC and F1@0.5 from per-class (thresholds, counts) pairs."""
-    union = np.unique(np.concatenate([thr for thr, _ in per_class]))[::-1]
+    # The official micro table lists the union thresholds in ascending order.
+    union = np.unique(np.concatenate([thr for thr, _ in per_class]))
     total = np.zeros((union.size, 3), dtype=np.int64)
     for thr, counts in per_class:
-        ascending = thr[::-1]
         # Row of the smallest class threshold >= t (1.0 is always there).
-        idx = np.searchsorted(ascending, union, side="left")
+        idx = np.searchsorted(thr[::-1], union, side="left")
         total += counts[::-1][idx]
     auprc = _auprc(total)
-    # Smallest union threshold >= 0.5 = last such one in descending order.
-    row = int(np.nonzero(union >= F1_THRESHOLD)[0][-1])
+    # Smallest union threshold >= 0.5.
+    row = int(np.searchsorted(union, F1_THRESHOLD, side="left"))
     precision, recall = _precision_recall(total[row : row + 1])
     p, r = float(precision[0]), float(recall[0])
     f1 = 0.0 if p + r == 0 else 2.0 * p * r / (p + r)
@@ -221,6 +232,7 @@ def _micro(per_class):
 
 def _summarise(per_class, names):
     """Build the result dict from per-class (thresholds, counts) pairs."""
+    # Each class's counts are already in its table's (descending) order.
     class_auprc = {
         name: _auprc(counts)
         for name, (_, counts) in zip(names, per_class, strict=True)

@@ -64,20 +64,21 @@ def _bf_class_counts(clips, thr):
 
 
 def _bf_auc(rows):
-    """rows: list of (tp, fp, fn) in descending threshold order.
+    """rows: list of (tp, fp, fn) in the row order of the official table.
 
-    The official rule for the point order: the points in ascending
-    threshold order, sorted by recall with numpy's default argsort (its
-    order among equal recalls is the official one; no other sort gives it).
+    The official rule for the point order: P and R per row in the table's
+    order, sorted by recall with numpy's default (unstable) argsort on that
+    float64 array, then (0, 1) prepended and (1, 0) appended.
     """
-    points = []
-    for tp, fp, fn in reversed(rows):
-        p = tp / max(tp + fp, 0.5)
-        r = tp / max(tp + fn, 0.5)
-        points.append((r, p))
-    order = np.argsort(np.array([r for r, _ in points]))
-    points = [points[i] for i in order]
-    points = [(0.0, 1.0)] + points + [(1.0, 0.0)]
+    precision, recall = [], []
+    for tp, fp, fn in rows:
+        precision.append(tp / max(tp + fp, 0.5))
+        recall.append(tp / max(tp + fn, 0.5))
+    order = np.argsort(np.array(recall, dtype=np.float64))
+    points = [(0.0, 1.0)]
+    for i in order:
+        points.append((recall[i], precision[i]))
+    points.append((1.0, 0.0))
     area = 0.0
     for (r0, p0), (r1, p1) in zip(points[:-1], points[1:], strict=True):
         area += (r1 - r0) * (p0 + p1) / 2.0
@@ -89,26 +90,28 @@ def _bf_evaluate(classes):
     thresholds, tables = [], []
     for clips in classes:
         values = [s for _, score, _, _ in clips for s in score]
-        thr = _bf_thresholds(values)
+        thr = _bf_thresholds(values)  # descending, as in the class table
         thresholds.append(thr)
-        tables.append({t: _bf_class_counts(clips, t) for t in thr})
-    class_auc = [
-        _bf_auc([tab[t] for t in thr])
-        for thr, tab in zip(thresholds, tables, strict=True)
-    ]
-    union = sorted({t for thr in thresholds for t in thr}, reverse=True)
+        tables.append([_bf_class_counts(clips, t) for t in thr])
+    # Class tables: rows in descending threshold order.
+    class_auc = [_bf_auc(tab) for tab in tables]
+    # Micro table: rows over the union of thresholds in ascending order.
+    union = sorted({t for thr in thresholds for t in thr})
     micro_rows = []
     for u in union:
         tot = [0, 0, 0]
         for thr, tab in zip(thresholds, tables, strict=True):
-            own = min(t for t in thr if t >= u)
-            for i in range(3):
-                tot[i] += tab[own][i]
+            # Last row (descending) with threshold >= u.
+            last = None
+            for i, t in enumerate(thr):
+                if t >= u:
+                    last = i
+            for k in range(3):
+                tot[k] += tab[last][k]
         micro_rows.append((u, tot))
     micro = _bf_auc([tot for _, tot in micro_rows])
-    u_f1, (tp, fp, fn) = min(
-        ((u, tot) for u, tot in micro_rows if u >= 0.5), key=lambda x: x[0]
-    )
+    # Micro-F1: the first row of the ascending micro table with u >= 0.5.
+    tp, fp, fn = next(tot for u, tot in micro_rows if u >= 0.5)
     p, r = tp / max(tp + fp, 0.5), tp / max(tp + fn, 0.5)
     f1 = 0.0 if p + r == 0 else 2 * p * r / (p + r)
     return micro, sum(class_auc) / len(class_auc), f1, class_auc
@@ -168,7 +171,9 @@ def _assert_matches(result, brute):
     assert got == pytest.approx(class_auc, abs=1e-9)
 
 
-@pytest.mark.parametrize("seed,n,decimals", [(0, 300, 2), (1, 120, 6)])
+@pytest.mark.parametrize(
+    "seed,n,decimals", [(0, 300, 2), (1, 120, 6), (6, 300, 1)]
+)
 def test_coarse_matches_brute_force(seed, n, decimals):
     rng = np.random.default_rng(seed)
     y, s = _random_case(rng, n, 8, decimals)
@@ -176,7 +181,9 @@ def test_coarse_matches_brute_force(seed, n, decimals):
     _assert_matches(evaluate_coarse(y, s), _bf_coarse(y, s))
 
 
-@pytest.mark.parametrize("seed,n,decimals", [(2, 250, 2), (3, 100, 6)])
+@pytest.mark.parametrize(
+    "seed,n,decimals", [(2, 250, 2), (3, 100, 6), (4, 200, 1)]
+)
 def test_fine_matches_brute_force(seed, n, decimals):
     rng = np.random.default_rng(seed)
     y, s = _random_case(rng, n, 29, decimals)
@@ -213,47 +220,89 @@ def _one_class(y_col, s_col):
     return evaluate_coarse(y, s)
 
 
+def _trapezoid(points):
+    """Area of (R, P) points taken as given, with (0, 1) and (1, 0) added."""
+    pts = [(0.0, 1.0)] + list(points) + [(1.0, 0.0)]
+    return sum(
+        (r1 - r0) * (p0 + p1) / 2
+        for (r0, p0), (r1, p1) in zip(pts[:-1], pts[1:], strict=True)
+    )
+
+
+def _table_area(points):
+    """Official area of (R, P) points listed in their table's row order."""
+    order = np.argsort(np.array([r for r, _ in points], dtype=np.float64))
+    return _trapezoid([points[i] for i in order])
+
+
+# In the official code a class's table lists its thresholds in descending
+# order and the micro table in ascending order; each is sorted by recall
+# with numpy's default argsort. With one class (the others all 0 and
+# without positives, so they add nothing) the micro table is the class
+# table upside down.
 def test_hand_basic():
-    # y = 1 0 1 0, s = .9 .8 .4 .1; thresholds 1.0 .9 .8 .4 .1
-    # (R, P): (0,0) (.5,1) (.5,.5) (1,2/3) (1,.5); with (0,1) .. (1,0):
+    # y = 1 0 1 0, s = .9 .8 .4 .1; class table (descending) 1.0 .9 .8 .4
+    # .1: (R, P) = (0,0) (.5,1) (.5,.5) (1,2/3) (1,.5). Kept in that order:
     # area = .5*(0+1)/2 + .5*(.5+2/3)/2 = .25 + .2916667 = .5416667
+    desc = [(0, 0), (0.5, 1), (0.5, 0.5), (1, 2 / 3), (1, 0.5)]
+    assert _trapezoid(desc) == pytest.approx(0.5416666667)
     res = _one_class([1, 0, 1, 0], [0.9, 0.8, 0.4, 0.1])
-    assert res["class_auprc"]["1_engine"] == pytest.approx(0.5416666667)
-    # Other classes: no positives -> AUPRC 0; macro = .5416667 / 8.
+    got = res["class_auprc"]["1_engine"]
+    assert got == pytest.approx(_table_area(desc), abs=1e-12)
+    assert res["micro_auprc"] == pytest.approx(
+        _table_area(desc[::-1]), abs=1e-12
+    )
+    # Other classes: no positives -> AUPRC 0; macro = class 1 / 8.
     assert res["class_auprc"]["2_machinery-impact"] == 0.0
-    assert res["macro_auprc"] == pytest.approx(0.5416666667 / 8)
+    assert res["macro_auprc"] == pytest.approx(got / 8)
     # Micro F1: smallest threshold >= .5 is .8: TP 1, FP 1, FN 1 -> .5
     assert res["micro_f1"] == pytest.approx(0.5)
 
 
 def test_hand_ties():
     # y = 1 0 1, s = .5 .5 .2: at .5 TP1 FP1 FN1 -> (.5,.5); at .2 TP2 FP1
-    # -> (1, 2/3); area = .5*(0+.5)/2 + .5*(.5+2/3)/2 = .4166667
+    # -> (1, 2/3); area = .5*(0+.5)/2 + .5*(.5+2/3)/2 = .4166667 (no two
+    # points share a recall, so the order does not matter here)
     res = _one_class([1, 0, 1], [0.5, 0.5, 0.2])
     assert res["class_auprc"]["1_engine"] == pytest.approx(0.4166666667)
 
 
 def test_hand_tie_order_within_equal_recall():
-    # y = 1 0 0 1, s = .9 .7 .6 .3. Points by ascending threshold (as the
-    # official table lists them): .3 (1,.5); .6 (.5,1/3); .7 (.5,.5);
-    # .9 (.5,1); 1.0 (0,0). Three points share recall .5: their order after
-    # the official np.argsort decides the area.
-    points = [(1, 0.5), (0.5, 1 / 3), (0.5, 0.5), (0.5, 1.0), (0, 0)]
-
-    def area(order):
-        pts = [(0.0, 1.0)] + [points[i] for i in order] + [(1.0, 0.0)]
-        return sum(
-            (r1 - r0) * (p0 + p1) / 2
-            for (r0, p0), (r1, p1) in zip(pts[:-1], pts[1:], strict=True)
-        )
-
-    recall = np.array([r for r, _ in points], dtype=float)
-    official = area(np.argsort(recall))
+    # y = 1 0 0 1, s = .9 .7 .6 .3. Class table (descending thresholds):
+    # 1.0 (0,0); .9 (.5,1); .7 (.5,.5); .6 (.5,1/3); .3 (1,.5). Three points
+    # share recall .5: their order after np.argsort of the recall column in
+    # that row order decides the area.
+    desc = [(0, 0), (0.5, 1.0), (0.5, 0.5), (0.5, 1 / 3), (1, 0.5)]
     res = _one_class([1, 0, 0, 1], [0.9, 0.7, 0.6, 0.3])
-    assert res["class_auprc"]["1_engine"] == pytest.approx(official, abs=1e-12)
+    assert res["class_auprc"]["1_engine"] == pytest.approx(
+        _table_area(desc), abs=1e-12
+    )
+    # The micro table lists the same rows in ascending threshold order.
+    assert res["micro_auprc"] == pytest.approx(
+        _table_area(desc[::-1]), abs=1e-12
+    )
     # a different order of the tied points gives another area, so the rule
-    # matters: e.g. precision falling within the tie (1, .5, 1/3)
-    assert area([4, 3, 2, 1, 0]) != pytest.approx(area([4, 1, 3, 2, 0]))
+    # matters: e.g. precision rising or falling within the tie
+    assert _trapezoid(desc) != pytest.approx(_trapezoid(desc[::-1]))
+
+
+def test_class_curve_uses_descending_table_order():
+    # y = 1 0 0 0, s = 1 .7 .5 .3: every row has R = 1. Class table
+    # (descending): 1.0 (1,1); .7 (1,.5); .5 (1,1/3); .3 (1,1/4). Only the
+    # first point after the sort counts: area = (1 + its P) / 2. The recall
+    # column is constant, so np.argsort returns the same permutation for
+    # either row order, and with an even number of rows it puts a different
+    # row first in the ascending order: the two rules must differ on any
+    # numpy (the old rule, ascending for the class too, fails here).
+    desc = [(1, 1.0), (1, 0.5), (1, 1 / 3), (1, 0.25)]
+    official = _table_area(desc)
+    ascending = _table_area(desc[::-1])
+    assert official != pytest.approx(ascending, abs=1e-6)
+    res = _one_class([1, 0, 0, 0], [1.0, 0.7, 0.5, 0.3])
+    assert res["class_auprc"]["1_engine"] == pytest.approx(official, abs=1e-12)
+    assert res["macro_auprc"] == pytest.approx(official / 8, abs=1e-12)
+    # The micro table of this one class is ascending.
+    assert res["micro_auprc"] == pytest.approx(ascending, abs=1e-12)
 
 
 def test_hand_no_positive_and_all_zero_scores():
@@ -273,13 +322,16 @@ def test_hand_min_threshold_and_score_one():
     # .02 is: points (0,1) (0,0) (1,1) (1,0) -> area .5 (the threshold 1.0
     # adds the TP = 0 point with P = 0, as in the official code).
     assert _one_class([1, 0], [0.02, 0.003])["micro_auprc"] == 0.5
-    # A score of exactly 1.0 is predicted at threshold 1.0 (>=): points by
-    # ascending threshold (1,.5) (1,1), both at recall 1. In that order:
-    # (0,1) (1,.5) (1,1) (1,0) -> area .75; swapped by the official sort:
-    # area 1. (With > the point at 1.0 would be (0,0) and the area .25.)
-    kept = list(np.argsort(np.array([1.0, 1.0]))) == [0, 1]
-    expected = 0.75 if kept else 1.0
-    assert _one_class([1, 0], [1.0, 0.3])["micro_auprc"] == expected
+    # A score of exactly 1.0 is predicted at threshold 1.0 (>=): class table
+    # (descending) 1.0 (1,1); .3 (1,.5), both at recall 1, so the area is
+    # (1 + P of the first point after the sort) / 2: 1 in table order, .75
+    # swapped. The micro table is ascending: (1,.5) (1,1). (With > the point
+    # at 1.0 would be (0,0) and the area .25.)
+    desc = [(1, 1.0), (1, 0.5)]
+    res = _one_class([1, 0], [1.0, 0.3])
+    assert res["class_auprc"]["1_engine"] == _table_area(desc)
+    assert res["micro_auprc"] == _table_area(desc[::-1])
+    assert {_table_area(desc), _table_area(desc[::-1])} == {0.75, 1.0}
 
 
 def test_hand_micro_f1_two_classes():

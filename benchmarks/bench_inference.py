@@ -80,7 +80,11 @@ def child(args):
     fbank = _fbank()
     if backend == "torch":
         model = crnn_preset(preset).eval()
-        model.load_state_dict(torch.load(folder / "model.ckpt"))
+        model.load_state_dict(
+            torch.load(
+                folder / "model.ckpt", map_location="cpu", weights_only=True
+            )
+        )
 
         def predict(feats):
             with torch.no_grad():

@@ -6,6 +6,7 @@ Authors
 """
 
 import logging
+import pickle
 import random
 import zipfile
 from pathlib import Path
@@ -104,12 +105,45 @@ def _incomplete_reason(ckpt, required):
         if not path.is_file():
             return f"no {path.name}"
     for path in ckpt.glob("*.ckpt"):
-        if path.stat().st_size == 0:
-            return f"empty {path.name}"
-        with open(path, "rb") as fin:
-            is_zip_header = fin.read(4) == b"PK\x03\x04"
-        if is_zip_header and not zipfile.is_zipfile(path):
-            return f"truncated {path.name}"
+        reason = damaged_file_reason(path)
+        if reason is not None:
+            return f"{reason} {path.name}"
+    return None
+
+
+def damaged_file_reason(path):
+    """Why a checkpoint file is damaged, or None if it looks whole.
+
+    Arguments
+    ---------
+    path : str or pathlib.Path
+        A ``.ckpt`` (or other torch) file.
+
+    Returns
+    -------
+    str or None
+        ``"missing"``, ``"empty"`` (0 bytes), ``"truncated"`` (a torch zip
+        archive without its end), or None.
+
+    Example
+    -------
+    >>> path = getfixture("tmpdir") / "model.ckpt"
+    >>> path.write_binary(b"")
+    >>> damaged_file_reason(path)
+    'empty'
+    >>> torch.save({"w": torch.ones(2)}, str(path))
+    >>> damaged_file_reason(path) is None
+    True
+    """
+    path = Path(path)
+    if not path.is_file():
+        return "missing"
+    if path.stat().st_size == 0:
+        return "empty"
+    with open(path, "rb") as fin:
+        is_zip_header = fin.read(4) == b"PK\x03\x04"
+    if is_zip_header and not zipfile.is_zipfile(path):
+        return "truncated"
     return None
 
 
@@ -126,6 +160,12 @@ class RandomState:
     torch generator, the CUDA generators, numpy's and Python's. Under DDP
     the main process's state is saved and every process gets it back.
 
+    The file holds plain data only (tensors, numbers, strings), and is read
+    with ``torch.load(..., weights_only=True)``, so a run folder from
+    elsewhere cannot run code when resumed. A file that would need pickle
+    (the format of earlier versions) is not loaded: a warning names it and
+    the run goes on with the current random state.
+
     Example
     -------
     >>> import os
@@ -141,25 +181,65 @@ class RandomState:
     @mark_as_saver
     def _save(self, path):
         """Saves every generator's state to ``path``."""
-        state = {
-            "torch": torch.get_rng_state(),
-            "cuda": (
-                torch.cuda.get_rng_state_all()
-                if torch.cuda.is_available()
-                else []
-            ),
-            "numpy": np.random.get_state(),
-            "python": random.getstate(),
-        }
-        torch.save(state, path)
+        torch.save(_random_state(), path)
 
     @mark_as_loader
     def _recover(self, path, end_of_epoch):
         """Restores the generators from ``path``."""
         del end_of_epoch  # the state is the same at any point
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        torch.set_rng_state(state["torch"])
-        if state["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["cuda"])
-        np.random.set_state(state["numpy"])
-        random.setstate(state["python"])
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            logger.warning(
+                "Random state %s was not loaded: reading it would need "
+                "pickle (a file of an earlier version, or from elsewhere), "
+                "which could run code. The resumed run draws other random "
+                "numbers than an uninterrupted one.",
+                path,
+            )
+            return
+        _set_random_state(state)
+
+
+def _random_state():
+    """The state of every generator, as plain data (see RandomState)."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    version, words, gauss_next = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": (
+            torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+        ),
+        "numpy": {
+            "kind": str(kind),
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached),
+        },
+        "python": {
+            "version": int(version),
+            "words": torch.tensor(words, dtype=torch.int64),
+            "gauss_next": gauss_next,
+        },
+    }
+
+
+def _set_random_state(state):
+    """Restores the generators from :func:`_random_state`'s output."""
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    rng = state["numpy"]
+    np.random.set_state(
+        (
+            rng["kind"],
+            rng["keys"].numpy().astype(np.uint32),
+            rng["pos"],
+            rng["has_gauss"],
+            rng["cached_gaussian"],
+        )
+    )
+    rng = state["python"]
+    words = tuple(int(w) for w in rng["words"].tolist())
+    random.setstate((rng["version"], words, rng["gauss_next"]))

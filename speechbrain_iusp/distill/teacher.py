@@ -16,6 +16,7 @@ import speechbrain as sb
 from speechbrain.utils.checkpoints import Checkpointer
 from speechbrain.utils.distributed import run_on_main
 
+from speechbrain_iusp.distill.checkpoints import damaged_file_reason
 from speechbrain_iusp.models.wrapping import unwrap
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,18 @@ def load_teacher(
     except FileNotFoundError:
         raise
     except Exception as err:  # torch/pickle errors of a bad file
+        damaged = _damaged_teacher_file(source, max_key, min_key, key)
+        if damaged is not None:
+            path, reason = damaged
+            raise RuntimeError(
+                f"Cannot load the teacher from {source!r}: the checkpoint "
+                f"file {path} is damaged ({reason} file, "
+                f"{type(err).__name__}), "
+                "e.g. by a run killed while saving or a full disk. Delete "
+                f"its checkpoint folder {os.path.dirname(path)} (or the "
+                "whole teacher run, so that it is trained again), or point "
+                "the source at another teacher run."
+            ) from err
         raise RuntimeError(
             f"Cannot load the teacher from {source!r} into "
             f"{type(teacher).__name__}: {type(err).__name__}: "
@@ -178,6 +191,54 @@ def _load_weights(teacher, source, max_key, min_key, key, collect_in):
     run_on_main(pretrainer.collect_files)
     pretrainer.load_collected()
     logger.info(f"Loaded teacher weights from {source}")
+
+
+def _damaged_teacher_file(source, max_key, min_key, key):
+    """The teacher file that load_teacher read and why it is damaged.
+
+    Arguments
+    ---------
+    source, max_key, min_key, key
+        As for :func:`load_teacher`.
+
+    Returns
+    -------
+    tuple or None
+        ``(path, reason)``, e.g. ``(".../CKPT+.../model.ckpt", "empty")``,
+        or None if the file looks whole (or is not a local file).
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> _ = Checkpointer(str(tmp), {"model": torch.nn.Linear(2, 2)})
+    >>> (tmp / "model.ckpt").write_binary(b"")
+    >>> path, reason = _damaged_teacher_file(str(tmp), None, None, "model")
+    >>> os.path.basename(path), reason
+    ('model.ckpt', 'empty')
+    """
+    path = None
+    if os.path.isdir(source):
+        path = os.path.join(source, f"{key}.ckpt")
+        if not os.path.isfile(path):
+            try:
+                ckpt = Checkpointer(source).find_checkpoint(
+                    max_key=max_key, min_key=min_key
+                )
+            except Exception:  # an unreadable CKPT.yaml
+                ckpt = None
+            if ckpt is None:
+                return None
+            path = ckpt.paramfiles.get(key) or os.path.join(
+                ckpt.path, f"{key}.ckpt"
+            )
+    elif os.path.isfile(source):
+        path = source
+    if path is None:
+        return None
+    reason = damaged_file_reason(path)
+    if reason is None:
+        return None
+    return os.path.abspath(str(path)), reason
 
 
 class TeacherCache:
@@ -277,7 +338,9 @@ class TeacherCache:
             self.path = _rank_file(os.path.join(self.folder, name))
         if self.path is not None and os.path.isfile(self.path):
             try:
-                saved = torch.load(self.path, map_location="cpu")
+                saved = torch.load(
+                    self.path, map_location="cpu", weights_only=True
+                )
             except Exception as err:  # a truncated or foreign file
                 logger.warning(
                     "Ignoring the unreadable teacher cache %s (%s)",

@@ -150,7 +150,7 @@ def test_distillation_with_each_loss(tmp_path, data, loss, tap, weight):
     student_keys = set(model.state_dict())
     for path in glob.glob(os.path.join(ckpts[0], "*.ckpt")):
         try:
-            saved = torch.load(path, map_location="cpu", weights_only=False)
+            saved = torch.load(path, map_location="cpu", weights_only=True)
         except Exception:  # plain-text recoverables (counter, brain)
             assert os.path.getsize(path) < 1000, path
             continue

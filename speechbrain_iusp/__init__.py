@@ -7,7 +7,7 @@ The package has one folder per concept:
 * ``models``: the CRNN tagger, its presets and complexity counts;
 * ``sonyc``: SONYC-UST taxonomy, targets, preparation, download, metrics;
 * ``features``: audio reading and the feature cache;
-* ``inference``: the tagger as a product (``AudioTagger``, ONNX);
+* ``inference``: the tagger as a product (``AudioTagger``, ``OnnxTagger``);
 * ``demo``: the generated corpus (synthetic, NOT SONYC-UST);
 * ``evaluate``, ``export``, ``tag``: the command lines (score a prediction
   CSV; turn a run into a model folder; tag recordings);
@@ -69,6 +69,7 @@ _EXPORTS = {
     "generate_corpus": "demo",
     # inference
     "AudioTagger": "inference",
+    "OnnxTagger": "inference",
 }
 
 __all__ = sorted(_EXPORTS)

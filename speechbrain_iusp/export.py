@@ -8,17 +8,21 @@ Usage::
 ``MODEL_DIR`` then holds:
 
 * ``hyperparams.yaml``: the inference hparams SpeechBrain expects
-  (``compute_features``, ``model``, ``modules``, ``pretrainer``) plus the tag
-  names, their thresholds, the sample rate and the clip length;
+  (``compute_features``, ``model``, ``modules``, ``pretrainer``,
+  ``audio_normalizer`` at the model's rate) plus the tag names, their
+  thresholds, the sample rate and the clip length;
+* ``tagger.json``: the same description as plain data (tags, thresholds,
+  sample rate, clip length, feature settings), which the ONNX backend reads
+  instead of running the YAML;
 * ``model.ckpt``: the weights of the run's best checkpoint (by its
   selection key);
 * ``custom.py``: for ``foreign_class(source=MODEL_DIR,
   pymodule_file="custom.py", classname="AudioTagger")``;
 * ``README.md``: a model card (data, metrics, parameters, MACs, exports);
-* with ``--onnx``: ``model.onnx`` (log-mels to probabilities, dynamic batch
-  and time axes), checked against PyTorch on real clips of the run's test
-  split at 3 s, 10 s and 30 s; with ``--quantize int8`` also
-  ``model.int8.onnx``.
+* with ``--onnx``: ``model.onnx`` (log-mels to probabilities of full-length
+  inputs, dynamic batch and time axes), checked against PyTorch on real
+  clips of the run's test split at 3 s, 10 s and 30 s; with ``--onnx
+  --quantize int8`` also ``model.int8.onnx``.
 
 Authors
  * speechbrain-iusp developers 2026
@@ -39,6 +43,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.checkpoints import Checkpointer
 
 from speechbrain_iusp.features import load_audio
+from speechbrain_iusp.inference.spec import feature_spec, write_spec
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +218,11 @@ def export_run(
             blocks["sample_rate"],
             f"clip_seconds: {clip_seconds}",
             "",
+            "# load_audio mixes to mono and resamples to the model's rate",
+            "audio_normalizer: !new:speechbrain.dataio.preprocess."
+            "AudioNormalizer",
+            "    sample_rate: !ref <sample_rate>",
+            "",
             blocks["compute_features"],
             "",
             blocks["model"],
@@ -232,11 +242,25 @@ def export_run(
     )
     (out / "hyperparams.yaml").write_text(yaml_text)
     (out / "custom.py").write_text(_CUSTOM_PY)
+    write_spec(
+        out,
+        tags,
+        [round(v, 6) for v in values],
+        hp["sample_rate"],
+        clip_seconds,
+        feature_spec(blocks["compute_features"]),
+    )
     report = {
         "run": str(run.resolve()),
         "checkpoint": str(found.path),
         "thresholds": thresholds,
-        "files": ["hyperparams.yaml", "model.ckpt", "custom.py", "README.md"],
+        "files": [
+            "hyperparams.yaml",
+            "tagger.json",
+            "model.ckpt",
+            "custom.py",
+            "README.md",
+        ],
     }
     if onnx:
         report["onnx"] = _export_onnx(model, hp, out, run, info, quantize)
@@ -354,9 +378,16 @@ def _model_card(run, info, metrics, report, thresholds):
         lines += [
             "",
             f"ONNX (`model.onnx`, {onnx['bytes'] / 1e3:.0f} kB): log-mel input "
-            f"`logmel [batch, frames, bands]`, output `probabilities`; time "
-            f"axis {onnx['time_axis']}. Largest difference from PyTorch on "
-            f"real clips: {json.dumps(onnx['max_abs_diff_vs_pytorch'])}.",
+            f"`logmel [batch, frames, bands]` of full-length clips, output "
+            f"`probabilities`; time axis {onnx['time_axis']}. Largest "
+            "difference from PyTorch on real clips: "
+            f"{json.dumps(onnx['max_abs_diff_vs_pytorch'])}.",
+            "",
+            "`hyperparams.yaml` is run through hyperpyyaml, which can call "
+            "any Python function: load this folder with `AudioTagger` only "
+            "if you trust it. `OnnxTagger(<this folder>)` (or "
+            "`python -m speechbrain_iusp.tag --backend onnx`) reads only "
+            "`tagger.json` and `model.onnx`.",
         ]
         if "int8_bytes" in onnx:
             lines.append(

@@ -11,8 +11,21 @@ and .ogg files). For each file it prints the tags at or above their
 threshold (or the three most probable). ``--csv`` writes the official
 SONYC-UST prediction format (``python -m speechbrain_iusp.evaluate`` scores
 it), ``--json`` every score and, for long recordings, the timeline of
-windows. A file that cannot be tagged is reported by name and the others
-are still tagged; the exit status is then 2.
+windows. Output folders are created.
+
+Everything is checked before any tagging: the arguments, the output paths,
+the model folder, and every file's header and length. Bad files are named
+and the good ones are still tagged. Rows are keyed by the file's name; when
+two files share a name, their rows are keyed by their paths relative to the
+folder that holds them all, and the command says so.
+
+``--backend torch`` runs the folder's ``hyperparams.yaml`` (hyperpyyaml can
+call any Python function: use it on folders you trust); ``--backend onnx``
+reads only ``tagger.json`` and ``model.onnx``.
+
+Exit status: 0 every file was tagged; 1 some files could not be tagged (they
+are named, the others are tagged and written); 2 nothing was tagged (bad
+arguments, output path or model folder, or no file that can be tagged).
 
 Authors
  * speechbrain-iusp developers 2026
@@ -21,16 +34,18 @@ Authors
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 import torch
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+EXIT_OK, EXIT_SOME_FAILED, EXIT_NOTHING_TAGGED = 0, 1, 2
 
 
 def expand_paths(paths):
-    """Audio files of the given files and folders, in a stable order.
+    """Audio files of the given files and folders, and the problems found.
 
     Arguments
     ---------
@@ -39,59 +54,184 @@ def expand_paths(paths):
 
     Returns
     -------
-    list of Path
-        Files (a given file is kept whatever its suffix).
+    files : list of Path
+        Files in a stable order (a given file is kept whatever its suffix;
+        a file given twice is kept once).
+    problems : list of str
+        A message per path that does not exist or folder without audio.
+
+    Example
+    -------
+    >>> tmp = Path(getfixture("tmpdir"))
+    >>> (tmp / "a.wav").write_bytes(b"")
+    0
+    >>> files, problems = expand_paths([tmp, tmp / "a.wav", tmp / "b.wav"])
+    >>> [f.name for f in files], problems
+    (['a.wav'], ['... no such file or folder'])
     """
-    files = []
+    files, problems, seen = [], [], set()
     for path in map(Path, paths):
         if path.is_dir():
-            files += sorted(
+            found = sorted(
                 p
                 for p in path.rglob("*")
                 if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
             )
+            if not found:
+                problems.append(
+                    f"{path}: no {'/'.join(AUDIO_SUFFIXES)} files in this "
+                    "folder"
+                )
+        elif path.is_file():
+            found = [path]
         else:
-            files.append(path)
-    return files
+            problems.append(f"{path}: no such file or folder")
+            found = []
+        for file in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(file)
+    return files, problems
+
+
+def row_names(files):
+    """A unique row name per file, and a note when names had to change.
+
+    The name is the file's base name; when base names clash, every file is
+    named by its path relative to the deepest folder that holds them all.
+
+    Arguments
+    ---------
+    files : list of Path
+        Distinct files.
+
+    Returns
+    -------
+    names : list of str
+    note : str or None
+
+    Example
+    -------
+    >>> row_names([Path("/d/x/a.wav"), Path("/d/y/a.wav")])[0]
+    ['x/a.wav', 'y/a.wav']
+    >>> row_names([Path("/d/x/a.wav"), Path("/d/y/b.wav")])
+    (['a.wav', 'b.wav'], None)
+    """
+    names = [f.name for f in files]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if not clashes:
+        return names, None
+    full = [f.resolve() for f in files]
+    root = Path(os.path.commonpath([p.parent for p in full]))
+    names = [p.relative_to(root).as_posix() for p in full]
+    note = (
+        f"{len(clashes)} file name(s) occur in several folders "
+        f"({', '.join(clashes[:3])}{', ...' if len(clashes) > 3 else ''}); "
+        f"every row is keyed by its path relative to {root}"
+    )
+    return names, note
+
+
+def check_output(path, option):
+    """Creates the folder of an output file; a message when it cannot be.
+
+    Arguments
+    ---------
+    path : str
+        The output file.
+    option : str
+        The option that named it, for the message.
+
+    Returns
+    -------
+    str or None
+        None when the file can be written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return f"{option} {path}: is a folder; give a file name"
+    blocker = next(
+        (p for p in path.parents if p.exists() and not p.is_dir()), None
+    )
+    if blocker is not None:
+        return f"{option} {path}: {blocker} is a file, not a folder"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return f"{option} {path}: cannot create its folder ({err.strerror})"
+    if not os.access(path.parent, os.W_OK) or (
+        path.exists() and not os.access(path, os.W_OK)
+    ):
+        return f"{option} {path}: not writable"
+    return None
 
 
 def load_tagger(model_dir, backend="torch", threads=None):
-    """The AudioTagger of a model folder, on the chosen backend.
+    """The tagger of a model folder, on the chosen backend.
 
     Arguments
     ---------
     model_dir : str
         A folder written by ``python -m speechbrain_iusp.export``.
     backend : str
-        ``torch`` or ``onnx`` (``model.onnx`` through ONNX Runtime).
+        ``torch`` (:class:`AudioTagger`, runs ``hyperparams.yaml``) or
+        ``onnx`` (:class:`OnnxTagger`, reads ``tagger.json`` and
+        ``model.onnx`` only).
     threads : int, optional
         CPU threads.
 
     Returns
     -------
-    AudioTagger
+    AudioTagger or OnnxTagger
     """
-    from speechbrain_iusp.inference import AudioTagger
+    from speechbrain_iusp.inference import AudioTagger, OnnxTagger
 
     folder = Path(model_dir)
-    needed = ["hyperparams.yaml", "model.ckpt"]
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such model folder")
+    if threads:
+        torch.set_num_threads(threads)
     if backend == "onnx":
-        needed.append("model.onnx")
+        return OnnxTagger(folder, threads=threads)
+    needed = ["hyperparams.yaml", "model.ckpt"]
     missing = [name for name in needed if not (folder / name).is_file()]
     if missing:
         raise FileNotFoundError(
             f"{folder} is not a complete model folder: no {missing}. Write "
             "one with python -m speechbrain_iusp.export RUN_FOLDER "
-            f"{folder}" + (" --onnx" if backend == "onnx" else "")
+            f"{folder}"
         )
-    if threads:
-        torch.set_num_threads(threads)
-    tagger = AudioTagger.from_hparams(
+    return AudioTagger.from_hparams(
         source=str(folder.resolve()), savedir=str(folder.resolve())
     )
-    if backend == "onnx":
-        tagger.use_onnx(folder / "model.onnx", threads=threads)
-    return tagger
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m speechbrain_iusp.tag",
+        description="Tag recordings with an exported model folder.",
+        epilog=(
+            "exit status: 0 every file tagged; 1 some files could not be "
+            "tagged (named; the others are tagged and written); 2 nothing "
+            "tagged (bad arguments, output path or model folder, or no file "
+            "that can be tagged)"
+        ),
+    )
+    parser.add_argument("--model", required=True, help="model folder")
+    parser.add_argument("paths", nargs="+", help="audio files or folders")
+    parser.add_argument("--csv", help="official SONYC-UST prediction CSV")
+    parser.add_argument("--json", help="every score and window")
+    parser.add_argument("--window", type=float, help="window length (s)")
+    parser.add_argument("--hop", type=float, help="hop between windows (s)")
+    parser.add_argument("--backend", choices=["torch", "onnx"], default="torch")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--progress", action="store_true")
+    return parser
+
+
+def _error(message):
+    print(f"error: {message}", file=sys.stderr)
 
 
 def main(argv=None):
@@ -105,60 +245,103 @@ def main(argv=None):
     Returns
     -------
     int
-        Exit status (2 when a file could not be tagged).
+        Exit status: 0, 1 or 2 (see the module docstring).
     """
-    parser = argparse.ArgumentParser(
-        prog="python -m speechbrain_iusp.tag",
-        description="Tag recordings with an exported model folder.",
-    )
-    parser.add_argument("--model", required=True, help="model folder")
-    parser.add_argument("paths", nargs="+", help="audio files or folders")
-    parser.add_argument("--csv", help="official SONYC-UST prediction CSV")
-    parser.add_argument("--json", help="every score and window")
-    parser.add_argument("--window", type=float, help="window length (s)")
-    parser.add_argument("--hop", type=float, help="hop between windows (s)")
-    parser.add_argument("--backend", choices=["torch", "onnx"], default="torch")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--progress", action="store_true")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    problems = [
+        f"--{name} must be > 0, not {value}"
+        for name, value in (
+            ("window", args.window),
+            ("hop", args.hop),
+            ("threads", args.threads),
+        )
+        if value is not None and not value > 0
+    ]
+    problems += [
+        message
+        for option, path in (("--csv", args.csv), ("--json", args.json))
+        if path and (message := check_output(path, option))
+    ]
+    if problems:
+        for message in problems:
+            _error(message)
+        return EXIT_NOTHING_TAGGED
     try:
         tagger = load_tagger(args.model, args.backend, args.threads)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    results, failed = [], 0
-    for path in expand_paths(args.paths):
+    except (OSError, ValueError) as err:
+        _error(err)
+        return EXIT_NOTHING_TAGGED
+    if args.csv:
+        from speechbrain_iusp.sonyc import prediction_columns
+
+        foreign = sorted(set(tagger.tags) - set(prediction_columns()))
+        if foreign:
+            _error(
+                f"--csv writes the SONYC-UST prediction format, and this "
+                f"model's tags {foreign[:3]} are not SONYC-UST tags; use "
+                "--json"
+            )
+            return EXIT_NOTHING_TAGGED
+
+    files, bad = expand_paths(args.paths)
+    good = []
+    for path in files:
+        try:
+            seconds = tagger.check_file(str(path))
+            tagger.windows(seconds, args.window, args.hop)
+        except (OSError, ValueError) as err:
+            bad.append(str(err))
+            continue
+        good.append(path)
+    for message in bad:
+        _error(message)
+    if not good:
+        _error("no file to tag")
+        return EXIT_NOTHING_TAGGED
+    names, note = row_names(good)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+
+    results, failed = [], len(bad)
+    for path, name in zip(good, names, strict=True):
         try:
             result = tagger.tag_file(
                 str(path), args.window, args.hop, progress=args.progress
             )
-        except (OSError, ValueError) as err:
-            print(f"error: {err}", file=sys.stderr)
+        except (OSError, ValueError, RuntimeError) as err:
+            _error(err)
             failed += 1
             continue
+        result["name"] = name
         results.append(result)
+        scores = result["scores"]
         shown = (
-            result["tags"]
-            or sorted(result["scores"], key=result["scores"].get, reverse=True)[
-                :3
-            ]
+            result["tags"] or sorted(scores, key=scores.get, reverse=True)[:3]
         )
-        listing = ", ".join(f"{t} {result['scores'][t]:.2f}" for t in shown)
+        listing = ", ".join(f"{t} {scores[t]:.2f}" for t in shown)
         kind = "tags" if result["tags"] else "no tag above threshold; top"
         print(f"{path}: {kind}: {listing}")
-    if args.csv and results:
+    if results and args.csv:
         from speechbrain_iusp.sonyc.predictions import write_predictions_csv
 
         write_predictions_csv(
             args.csv,
-            [Path(r["file"]).name for r in results],
+            [r["name"] for r in results],
             [[r["scores"][t] for t in tagger.tags] for r in results],
             tagger.tags,
         )
-    if args.json:
+    if results and args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
-    return 2 if failed else 0
+    if not results:
+        return EXIT_NOTHING_TAGGED
+    if failed:
+        print(
+            f"{len(results)} file(s) tagged, {failed} could not be",
+            file=sys.stderr,
+        )
+        return EXIT_SOME_FAILED
+    return EXIT_OK
 
 
 if __name__ == "__main__":

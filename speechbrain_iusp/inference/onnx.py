@@ -1,13 +1,23 @@
-"""ONNX export of a tagger (log-mels in, probabilities out), verified.
+"""ONNX export of a tagger (log-mels in, probabilities out), verified, and
+:class:`OnnxTagger`, which runs a model folder from data files only.
 
 Authors
  * speechbrain-iusp developers 2026
 """
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import torch
+
+from speechbrain_iusp.features.audio import load_audio
+from speechbrain_iusp.inference.spec import (
+    ModelFolderError,
+    build_features,
+    read_spec,
+)
+from speechbrain_iusp.inference.tagging import TaggerBase
 
 logger = logging.getLogger(__name__)
 
@@ -178,3 +188,108 @@ def quantize_int8(src, dst):
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+
+
+class OnnxTagger(TaggerBase):
+    """The tagger of a model folder on ONNX Runtime, from data files only.
+
+    It reads ``tagger.json`` (tags, thresholds, sample rate, feature
+    settings) with :mod:`json` and ``model.onnx`` with ONNX Runtime; the
+    folder's ``hyperparams.yaml`` and ``model.ckpt`` are not read, so
+    nothing in the folder is executed as Python. The features are computed
+    in PyTorch by an allow-listed SpeechBrain class
+    (:data:`~speechbrain_iusp.inference.spec.FEATURE_CLASSES`). It has the
+    interface of :class:`~speechbrain_iusp.inference.AudioTagger`
+    (``tag_file``, ``tag_batch``, ``classify_file``, ``classify_batch``,
+    ``forward``, windows for long recordings). The graph takes full-length
+    inputs; the items of a padded batch are run one by one on their valid
+    frames.
+
+    Arguments
+    ---------
+    folder : str
+        A model folder written by ``python -m speechbrain_iusp.export
+        RUN_FOLDER MODEL_DIR --onnx``.
+    threads : int, optional
+        ONNX Runtime intra-op threads.
+    model_file : str
+        ``model.onnx``, or ``model.int8.onnx`` for the quantised copy.
+
+    Usage (``tests/recipe/test_inference.py`` runs it on a real run)::
+
+        tagger = OnnxTagger("results/iusp_small/1234/model_onnx")
+        tagger.tag_file("street.wav")["tags"]
+    """
+
+    def __init__(self, folder, threads=None, model_file="model.onnx"):
+        self.folder = Path(folder)
+        spec = read_spec(self.folder)
+        path = self.folder / model_file
+        fix = (
+            "write it with python -m speechbrain_iusp.export RUN_FOLDER "
+            f"{self.folder} --onnx"
+        )
+        if not path.is_file():
+            raise ModelFolderError(f"{path}: no such file; {fix}")
+        try:
+            self.session = onnx_session(path, threads)
+        except Exception as err:  # onnxruntime raises its own types
+            raise ModelFolderError(
+                f"{path}: not a readable ONNX model "
+                f"({str(err).splitlines()[0][:200]}); {fix}"
+            ) from err
+        self._spec = spec
+        self.features = build_features(spec["features"])
+        self.device = "cpu"
+
+    @property
+    def tags(self):
+        """The output names."""
+        return list(self._spec["tags"])
+
+    @property
+    def thresholds(self):
+        """One decision threshold per tag."""
+        return torch.tensor(self._spec["thresholds"], dtype=torch.float32)
+
+    @property
+    def sample_rate(self):
+        """The rate the features take."""
+        return int(self._spec["sample_rate"])
+
+    @property
+    def clip_seconds(self):
+        """The clip length the model was trained on."""
+        return float(self._spec["clip_seconds"])
+
+    def load_audio(self, path):
+        """A file as a mono waveform at the model's rate.
+
+        Arguments
+        ---------
+        path : str
+            Audio file.
+
+        Returns
+        -------
+        torch.Tensor
+            ``[samples]``.
+        """
+        return load_audio(path, self.sample_rate)
+
+    def compute_features(self, wavs):
+        """Features ``[B, T, F]`` of waveforms at the model's rate."""
+        with torch.no_grad():
+            return self.features(wavs)
+
+    def _probabilities(self, feats, lengths):
+        """``[B, n_tags]`` probabilities; padded items one at a time."""
+        if bool((lengths >= 1).all()):
+            return run_onnx(self.session, feats)
+        frames = torch.round(lengths * feats.shape[1]).long().clamp(min=1)
+        return torch.cat(
+            [
+                run_onnx(self.session, feats[i : i + 1, : int(n)])
+                for i, n in enumerate(frames)
+            ]
+        )

@@ -4,21 +4,21 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
-import math
-import os
+import pickle
+import zipfile
+from pathlib import Path
 
 import torch
 
+from speechbrain.dataio.preprocess import AudioNormalizer
 from speechbrain.inference.interfaces import Pretrained
 
-from speechbrain_iusp.features.audio import AudioError, audio_info, load_audio
-
-MIN_SECONDS = 0.5
-"""Shortest recording the tagger accepts (its time pooling needs about 0.2 s;
-shorter clips have too few frames to say anything)."""
+from speechbrain_iusp.distill.checkpoints import damaged_file_reason
+from speechbrain_iusp.inference.spec import ModelFolderError
+from speechbrain_iusp.inference.tagging import TaggerBase
 
 
-class AudioTagger(Pretrained):
+class AudioTagger(TaggerBase, Pretrained):
     """A multi-label audio tagger (sigmoid outputs, per-tag thresholds).
 
     SpeechBrain's classifiers are single-label (argmax); this interface
@@ -26,18 +26,30 @@ class AudioTagger(Pretrained):
     ``python -m speechbrain_iusp.export`` with
     ``AudioTagger.from_hparams(source=MODEL_DIR)`` or, without importing
     this package first, ``foreign_class(source=MODEL_DIR,
-    pymodule_file="custom.py", classname="AudioTagger")``.
+    pymodule_file="custom.py", classname="AudioTagger")``. Loading runs the
+    folder's ``hyperparams.yaml`` through hyperpyyaml, which can call any
+    Python function: load only folders you trust, or use
+    :class:`~speechbrain_iusp.inference.OnnxTagger`, which reads data files
+    only.
 
     The folder's ``hyperparams.yaml`` holds ``compute_features``, ``model``,
-    ``tags`` (output names), ``thresholds`` (one per tag), ``sample_rate``
-    and ``clip_seconds`` (the training clip length).
+    ``tags`` (output names), ``thresholds`` (one per tag), ``sample_rate``,
+    ``clip_seconds`` (the training clip length) and ``audio_normalizer``
+    (SpeechBrain's, at the model's rate, so that :meth:`load_audio` gives
+    what :meth:`tag_batch` expects; a folder without one gets it).
 
     Lengths: any sample rate is resampled and several channels averaged.
     A recording up to 1.25 x ``clip_seconds`` long is tagged whole (the
     model pools over its valid frames, so no padding is needed); a longer
     one is cut into windows of ``clip_seconds`` (hop ``clip_seconds / 2``),
     each window is tagged, and a tag's clip score is its maximum over the
-    windows. A recording shorter than :data:`MIN_SECONDS` is refused.
+    windows. A recording shorter than
+    :data:`~speechbrain_iusp.inference.MIN_SECONDS` is refused.
+
+    SpeechBrain's classifier names work too: ``classify_file``,
+    ``classify_batch`` and ``forward`` return ``(probs, score, index,
+    text_lab)`` with probabilities (not log-posteriors) and, per item, the
+    list of tags at or above their thresholds.
 
     Usage (``tests/recipe/test_inference.py`` runs it on a real run)::
 
@@ -46,15 +58,70 @@ class AudioTagger(Pretrained):
         result = tagger.tag_file("street.wav")
         result["tags"]        # e.g. ['1_engine', '7_human-voice']
         result["timeline"]    # one entry per window of a long recording
+        probs, _ = tagger.tag_batch(tagger.load_audio("street.wav")[None])
     """
 
     HPARAMS_NEEDED = ["compute_features", "tags", "sample_rate"]
     MODULES_NEEDED = ["model"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        normalizer = getattr(self.hparams, "audio_normalizer", None)
+        if normalizer is None:
+            self.audio_normalizer = AudioNormalizer(self.sample_rate)
+        elif normalizer.sample_rate != self.sample_rate:
+            raise ModelFolderError(
+                f"hyperparams.yaml: audio_normalizer resamples to "
+                f"{normalizer.sample_rate} Hz but the model takes "
+                f"{self.sample_rate} Hz; set its sample_rate to "
+                f"{self.sample_rate} or remove it"
+            )
+
+    @classmethod
+    def from_hparams(cls, source, *args, **kwargs):
+        """SpeechBrain's ``from_hparams``; a damaged ``model.ckpt`` is named.
+
+        Arguments
+        ---------
+        source : str
+            The model folder (or any source SpeechBrain accepts).
+        *args, **kwargs
+            As ``Pretrained.from_hparams``.
+
+        Returns
+        -------
+        AudioTagger
+        """
+        try:
+            return super().from_hparams(source, *args, **kwargs)
+        except (
+            RuntimeError,
+            EOFError,
+            pickle.UnpicklingError,
+            zipfile.BadZipFile,
+        ) as err:
+            ckpt = Path(str(source)) / "model.ckpt"
+            if not ckpt.is_file():
+                raise
+            why = damaged_file_reason(ckpt) or (
+                f"unreadable or of another model: {type(err).__name__}: "
+                f"{str(err).splitlines()[0][:200]}"
+            )
+            raise ModelFolderError(
+                f"{ckpt}: the weights file is {why}. Write the model folder "
+                "again from its run: python -m speechbrain_iusp.export "
+                f"RUN_FOLDER {source}"
+            ) from err
+
     @property
     def tags(self):
         """The output names (the fine tags, then the coarse tags)."""
         return list(self.hparams.tags)
+
+    @property
+    def sample_rate(self):
+        """The rate the model's features take."""
+        return int(self.hparams.sample_rate)
 
     @property
     def thresholds(self):
@@ -69,163 +136,14 @@ class AudioTagger(Pretrained):
         """The clip length the model was trained on."""
         return float(getattr(self.hparams, "clip_seconds", 10.0))
 
-    def tag_batch(self, wavs, wav_lens=None):
-        """Tag probabilities of a batch of waveforms.
+    def compute_features(self, wavs):
+        """Features ``[B, T, F]`` of waveforms at the model's rate."""
+        return self.hparams.compute_features(wavs.to(self.device))
 
-        Arguments
-        ---------
-        wavs : torch.Tensor
-            ``[B, samples]`` at the model's sample rate.
-        wav_lens : torch.Tensor, optional
-            Relative lengths ``[B]`` (None: all full).
-
-        Returns
-        -------
-        probs : torch.Tensor
-            ``[B, n_tags]`` probabilities.
-        tags : list of str
-            The tag of each column.
-        """
-        wavs = wavs.to(self.device).float()
-        if wav_lens is None:
-            wav_lens = torch.ones(wavs.shape[0], device=self.device)
+    def _probabilities(self, feats, lengths):
+        """``[B, n_tags]`` probabilities (CPU)."""
         with torch.no_grad():
-            feats = self.hparams.compute_features(wavs)
-            return self.tag_features(feats, wav_lens.to(self.device)), self.tags
-
-    def tag_features(self, feats, lengths=None):
-        """Tag probabilities of a batch of features ``[B, T, F]``.
-
-        Arguments
-        ---------
-        feats : torch.Tensor
-            Features as ``compute_features`` gives them.
-        lengths : torch.Tensor, optional
-            Relative lengths ``[B]``.
-
-        Returns
-        -------
-        torch.Tensor
-            ``[B, n_tags]`` probabilities.
-        """
-        session = getattr(self, "_onnx", None)
-        if session is not None:
-            from speechbrain_iusp.inference.onnx import run_onnx
-
-            if lengths is not None and not bool((lengths == 1).all()):
-                raise ValueError(
-                    "the ONNX model takes full-length inputs; tag padded "
-                    "batches with the torch backend or one clip at a time"
-                )
-            return run_onnx(session, feats)
-        with torch.no_grad():
-            logits = self.mods.model(feats.to(self.device), lengths)
+            logits = self.mods.model(
+                feats.to(self.device), lengths.to(self.device)
+            )
         return torch.sigmoid(logits).cpu()
-
-    def use_onnx(self, path, threads=None):
-        """Runs the model with ONNX Runtime from now on (features in torch).
-
-        Arguments
-        ---------
-        path : str
-            ``model.onnx`` (or ``model.int8.onnx``) of the model folder.
-        threads : int, optional
-            ONNX Runtime intra-op threads.
-        """
-        from speechbrain_iusp.inference.onnx import onnx_session
-
-        self._onnx = onnx_session(path, threads)
-
-    def windows(self, seconds, window=None, hop=None):
-        """Start and length (in seconds) of the windows of a recording.
-
-        Arguments
-        ---------
-        seconds : float
-            Length of the recording.
-        window : float, optional
-            Window length (default: ``clip_seconds``).
-        hop : float, optional
-            Hop (default: half the window).
-
-        Returns
-        -------
-        list of (float, float)
-            One window when the recording fits in one (without ``window``:
-            up to 1.25 x ``clip_seconds``); the last window ends at the end
-            of the recording.
-        """
-        whole = window is None and seconds <= 1.25 * self.clip_seconds
-        window = float(window or self.clip_seconds)
-        hop = float(hop or window / 2)
-        if window <= 0 or hop <= 0:
-            raise ValueError(f"window ({window}) and hop ({hop}) must be > 0")
-        if whole or seconds <= window:
-            return [(0.0, seconds)]
-        count = math.ceil((seconds - window) / hop) + 1
-        starts = [min(i * hop, seconds - window) for i in range(count)]
-        return [(start, window) for start in sorted(set(starts))]
-
-    def tag_file(self, path, window=None, hop=None, progress=False):
-        """Tags one recording; windows for a long one.
-
-        Arguments
-        ---------
-        path : str
-            Audio file (any rate, any number of channels).
-        window : float, optional
-            Window length in seconds for long recordings (default:
-            ``clip_seconds``).
-        hop : float, optional
-            Hop between windows (default: half the window).
-        progress : bool
-            Show a progress bar over the windows.
-
-        Returns
-        -------
-        dict
-            ``file``, ``seconds``, ``scores`` (tag -> clip probability, the
-            maximum over the windows), ``tags`` (the tags at or above their
-            threshold, most probable first), ``timeline`` (one entry per
-            window: ``start``, ``end``, ``scores``).
-        """
-        info = audio_info(path)
-        seconds = info.frames / info.samplerate
-        if seconds < MIN_SECONDS:
-            raise AudioError(
-                f"{path}: {seconds:.3f} s of audio; the tagger needs at "
-                f"least {MIN_SECONDS} s"
-            )
-        spans = self.windows(seconds, window, hop)
-        timeline, scores = [], None
-        bar = _progress(len(spans), os.path.basename(str(path)), progress)
-        for start, length in spans:
-            wav = load_audio(path, self.hparams.sample_rate, start, length)
-            probs, _ = self.tag_batch(wav.unsqueeze(0))
-            probs = probs[0]
-            scores = probs if scores is None else torch.maximum(scores, probs)
-            timeline.append(
-                {
-                    "start": round(start, 3),
-                    "end": round(start + length, 3),
-                    "scores": dict(zip(self.tags, probs.tolist(), strict=True)),
-                }
-            )
-            bar.update(1)
-        bar.close()
-        above = scores >= self.thresholds
-        order = torch.argsort(scores, descending=True).tolist()
-        return {
-            "file": str(path),
-            "seconds": round(seconds, 3),
-            "scores": dict(zip(self.tags, scores.tolist(), strict=True)),
-            "tags": [self.tags[i] for i in order if above[i]],
-            "timeline": timeline,
-        }
-
-
-def _progress(total, name, enabled):
-    """A tqdm bar over windows (a no-op when disabled)."""
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=name, unit="window", disable=not enabled)

@@ -21,6 +21,7 @@ import sys
 
 import numpy as np
 
+from speechbrain_iusp.paths import check_output
 from speechbrain_iusp.sonyc.metrics import (
     evaluate_coarse,
     evaluate_fine,
@@ -110,6 +111,10 @@ def main(argv=None):
     parser.add_argument("--split", default="validate", help="validate|test")
     parser.add_argument("--json", default=None, help="write metrics here")
     args = parser.parse_args(argv)
+    problem = args.json and check_output(args.json, "--json")
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         result = evaluate_files(
             args.predictions,

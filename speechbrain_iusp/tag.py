@@ -40,6 +40,8 @@ from pathlib import Path
 
 import torch
 
+from speechbrain_iusp.paths import check_output
+
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NOTHING_TAGGED = 0, 1, 2
 
@@ -133,40 +135,6 @@ def row_names(files):
     return names, note
 
 
-def check_output(path, option):
-    """Creates the folder of an output file; a message when it cannot be.
-
-    Arguments
-    ---------
-    path : str
-        The output file.
-    option : str
-        The option that named it, for the message.
-
-    Returns
-    -------
-    str or None
-        None when the file can be written.
-    """
-    path = Path(path)
-    if path.is_dir():
-        return f"{option} {path}: is a folder; give a file name"
-    blocker = next(
-        (p for p in path.parents if p.exists() and not p.is_dir()), None
-    )
-    if blocker is not None:
-        return f"{option} {path}: {blocker} is a file, not a folder"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        return f"{option} {path}: cannot create its folder ({err.strerror})"
-    if not os.access(path.parent, os.W_OK) or (
-        path.exists() and not os.access(path, os.W_OK)
-    ):
-        return f"{option} {path}: not writable"
-    return None
-
-
 def load_tagger(model_dir, backend="torch", threads=None):
     """The tagger of a model folder, on the chosen backend.
 
@@ -197,9 +165,15 @@ def load_tagger(model_dir, backend="torch", threads=None):
     needed = ["hyperparams.yaml", "model.ckpt"]
     missing = [name for name in needed if not (folder / name).is_file()]
     if missing:
+        hint = (
+            f" ({folder} looks like a run folder: its model folder is "
+            f"{folder / 'model'})"
+            if (folder / "model" / "hyperparams.yaml").is_file()
+            else ""
+        )
         raise FileNotFoundError(
-            f"{folder} is not a complete model folder: no {missing}. Write "
-            "one with python -m speechbrain_iusp.export RUN_FOLDER "
+            f"{folder} is not a complete model folder: no {missing}{hint}. "
+            "Write one with python -m speechbrain_iusp.export RUN_FOLDER "
             f"{folder}"
         )
     return AudioTagger.from_hparams(

@@ -13,6 +13,7 @@ import torch
 
 from speechbrain_iusp.features.audio import load_audio
 from speechbrain_iusp.inference.spec import (
+    SPEC_FILE,
     ModelFolderError,
     build_features,
     read_spec,
@@ -241,6 +242,24 @@ class OnnxTagger(TaggerBase):
         self._spec = spec
         self.features = build_features(spec["features"])
         self.device = "cpu"
+        self._check_graph(path)
+
+    def _check_graph(self, path):
+        """The graph's bands and outputs match tagger.json."""
+        bands = self._spec["features"]["kwargs"].get("n_mels", 40)
+        inputs = self.session.get_inputs()
+        outputs = self.session.get_outputs()
+        got_bands = inputs[0].shape[-1] if inputs else None
+        got_tags = outputs[0].shape[-1] if outputs else None
+        for what, got, want in (
+            ("feature bands", got_bands, bands),
+            ("outputs", got_tags, len(self.tags)),
+        ):
+            if isinstance(got, int) and got != want:
+                raise ModelFolderError(
+                    f"{path}: the graph has {got} {what}, {SPEC_FILE} "
+                    f"says {want}; the two files come from different models"
+                )
 
     @property
     def tags(self):

@@ -224,4 +224,10 @@ def read_spec(folder):
         _check_features(spec["features"], f"{path}: features")
     except ValueError as err:
         raise ModelFolderError(f"{err}{fix}") from err
+    feature_rate = spec["features"]["kwargs"].get("sample_rate", 16000)
+    if feature_rate != spec["sample_rate"]:
+        raise ModelFolderError(
+            f"{path}: sample_rate is {spec['sample_rate']} but the features "
+            f"take {feature_rate} Hz{fix}"
+        )
     return spec

@@ -508,7 +508,7 @@ def test_cli_round_trip(tmp_path, mode):
     labels = TAX.fine_labels + TAX.coarse_labels
     order = rng.permutation(n)  # file order must not matter
     write_predictions_csv(pred, [names[i] for i in order], s[order], labels)
-    out = tmp_path / "metrics.json"
+    out = tmp_path / "new" / "metrics.json"  # its folder is created
     proc = subprocess.run(
         [
             sys.executable,
@@ -531,15 +531,32 @@ def test_cli_round_trip(tmp_path, mode):
     assert proc.returncode == 0, proc.stderr
     assert "Micro AUPRC" in proc.stdout
     got = json.loads(out.read_text())
-    want = (
-        evaluate_coarse(y[:, 29:], s[:, 29:])
+    # the official construction, independent of the implementation
+    micro, macro, f1, class_auc = (
+        _bf_coarse(y[:, 29:], s[:, 29:])
         if mode == "coarse"
-        else evaluate_fine(y[:, :29], s[:, :29])
+        else _bf_fine(y[:, :29], s[:, :29])
     )
-    for key in ("micro_auprc", "macro_auprc", "micro_f1"):
-        assert got[key] == pytest.approx(want[key], abs=1e-12)
-    assert got["class_auprc"] == pytest.approx(want["class_auprc"])
+    assert got["micro_auprc"] == pytest.approx(micro, abs=1e-9)
+    assert got["macro_auprc"] == pytest.approx(macro, abs=1e-9)
+    assert got["micro_f1"] == pytest.approx(f1, abs=1e-9)
+    assert list(got["class_auprc"].values()) == pytest.approx(
+        class_auc, abs=1e-9
+    )
     assert got["n_clips"] == n
+    # an output path that cannot be written is refused before any work
+    (tmp_path / "afile").write_text("")
+    bad = tmp_path / "afile" / "m.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "speechbrain_iusp.evaluate", str(pred)]
+        + [str(ann), "--json", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "is a file, not a folder" in proc.stderr
+    assert "Micro AUPRC" not in proc.stdout
 
 
 def test_cli_clip_mismatch(tmp_path):

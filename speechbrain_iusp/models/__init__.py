@@ -2,6 +2,8 @@
 
 * :mod:`.crnn`: :class:`CRNN`, a length-aware CRNN tagger with named taps,
   and its size presets (:func:`crnn_preset`);
+* :mod:`.gru`: :func:`one_pass_bigru`, a bidirectional GRU run as one GRU
+  of twice the width (the CRNN's in CPU training);
 * :mod:`.complexity`: :func:`count_params_macs` and :func:`presets_table`;
 * :mod:`.ensemble`: :class:`TeacherEnsemble` (members' probabilities
   averaged, taps per member) and :func:`teacher_model`;

@@ -251,7 +251,7 @@ def test_one_pass_bigru_matches_a_float64_packed_gru(layers, valid):
     on the packed batch (each direction sees only its clip's frames)."""
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-    from speechbrain_iusp.models.crnn import one_pass_bigru
+    from speechbrain_iusp.models.gru import one_pass_bigru
 
     torch.manual_seed(0)
     gru = torch.nn.GRU(4, 3, layers, batch_first=True, bidirectional=True)

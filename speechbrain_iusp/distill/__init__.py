@@ -6,8 +6,10 @@
   and a teacher tap;
 * :mod:`.taps`: :func:`run_with_taps` and :class:`ForwardHookTap`, named
   activations of a model;
-* :mod:`.teacher`: :func:`load_teacher`, :func:`teacher_fingerprint` and
-  :class:`TeacherCache`, the teacher's outputs computed once per clip;
+* :mod:`.teacher`: :class:`FrozenTeacher` (the teacher run frozen, on its
+  device and in its precision, ensembles fanned out), :func:`load_teacher`,
+  :func:`teacher_fingerprint` and :class:`TeacherCache`, the teacher's
+  outputs computed once per clip;
 * :mod:`.checkpoints`: :func:`discard_incomplete_checkpoints` and
   :class:`RandomState` (exact resumes);
 * :mod:`.mixup`: :func:`mixup` for multi-label batches.
@@ -24,6 +26,7 @@ from speechbrain_iusp.distill.checkpoints import (
 from speechbrain_iusp.distill.mixup import mixup
 from speechbrain_iusp.distill.taps import LOGITS, ForwardHookTap, run_with_taps
 from speechbrain_iusp.distill.teacher import (
+    FrozenTeacher,
     TeacherCache,
     load_teacher,
     teacher_fingerprint,
@@ -36,6 +39,7 @@ __all__ = [
     "RandomState",
     "DistillationBrain",
     "ForwardHookTap",
+    "FrozenTeacher",
     "TeacherCache",
     "discard_incomplete_checkpoints",
     "load_teacher",

@@ -18,11 +18,10 @@ from speechbrain_iusp.distill.checkpoints import (
     discard_incomplete_checkpoints,
 )
 from speechbrain_iusp.distill.mixup import mixup
-from speechbrain_iusp.distill.taps import LOGITS, run_with_taps
-from speechbrain_iusp.distill.teacher import TeacherCache, teacher_fingerprint
+from speechbrain_iusp.distill.taps import run_with_taps
+from speechbrain_iusp.distill.teacher import FrozenTeacher, tap_lengths
 from speechbrain_iusp.distill.terms import DistillTerm
 from speechbrain_iusp.losses import tagging_bce_loss
-from speechbrain_iusp.models.wrapping import unwrap
 from speechbrain_iusp.runtime import resolve_precision
 
 logger = logging.getLogger(__name__)
@@ -56,10 +55,12 @@ class DistillationBrain(sb.Brain):
     ``task_loss + sum(weight * term)``. Without a teacher and terms it is a
     plain tagger.
 
-    The teacher lives outside ``modules`` (SpeechBrain's frozen-model
-    pattern): it is never optimised, never wrapped in DDP, never part of the
-    checkpoints, always in eval mode and always run under
-    ``torch.no_grad()``.
+    The teacher is a :class:`~speechbrain_iusp.distill.teacher.FrozenTeacher`
+    (``self.frozen_teacher``; its module is ``self.teacher``), outside
+    ``modules`` (SpeechBrain's frozen-model pattern): never optimised, never
+    wrapped in DDP, never part of the checkpoints, always in eval mode, run
+    under ``torch.no_grad()`` in the Brain's precision of the stage, its
+    outputs cached when ``teacher_cache`` is set.
 
     Overridden methods, and why:
 
@@ -188,7 +189,7 @@ class DistillationBrain(sb.Brain):
             or ([cfg.selection_key] if cfg.selection_key else [])
         )
         self.cfg = cfg
-        self.teacher = teacher if teacher is not None else cfg.teacher
+        module = teacher if teacher is not None else cfg.teacher
         self.terms = [
             DistillTerm.from_config(t).build() for t in cfg.distill_terms or []
         ]
@@ -198,31 +199,26 @@ class DistillationBrain(sb.Brain):
                 f"distill term names must be unique and not 'task'/'loss': "
                 f"{names}"
             )
-        if self.terms and self.teacher is None:
+        if self.terms and module is None:
             raise ValueError(
                 "distill_terms are set but there is no teacher: set "
                 "hparams['teacher'] or pass teacher= to the Brain"
             )
-        if self.teacher is not None:
-            self._check_teacher_outside()
-            self.teacher.eval()
-            self.teacher.requires_grad_(False)
+        self.frozen_teacher = None
+        if module is not None:
+            self.frozen_teacher = FrozenTeacher(
+                module,
+                taps=[t.teacher_tap for t in self.terms],
+                cache=self._teacher_cache(),
+                device=self.device,
+                precision=self.precision,
+                eval_precision=self.eval_precision,
+            )
+            self.frozen_teacher.check_outside(self.modules, self.checkpointer)
+            self.frozen_teacher.freeze()
             if not self.terms:
                 logger.warning("A teacher was given without distill_terms.")
-        # An ensemble teacher has one tap per member (TeacherEnsemble): a
-        # term on such a tap averages its loss over the members.
-        member_taps = getattr(unwrap(self.teacher), "member_taps", None)
-        self.term_teacher_taps = {
-            t.name: member_taps(t.teacher_tap)
-            if member_taps
-            else [t.teacher_tap]
-            for t in self.terms
-        }
-        self.teacher_taps = sorted(
-            {tap for taps in self.term_teacher_taps.values() for tap in taps}
-        )
         self.student_taps = sorted({t.student_tap for t in self.terms})
-        self.cache = self._make_cache()
         self.metric_stats = None
         self.last_stats = None
         self.last_metric_stats = None
@@ -231,7 +227,6 @@ class DistillationBrain(sb.Brain):
         self._term_sums = {}
         self._term_count = 0
         self._has_valid = True
-        self._warned_ids = False
         if (
             self.checkpointer is not None
             and "random_state" not in self.checkpointer.recoverables
@@ -242,6 +237,13 @@ class DistillationBrain(sb.Brain):
 
     # ---------------------------------------------------------------- setup
     @property
+    def teacher(self):
+        """The teacher module, or None (``frozen_teacher.module``)."""
+        if self.frozen_teacher is None:
+            return None
+        return self.frozen_teacher.module
+
+    @property
     def input_varies(self):
         """True when the training input changes from epoch to epoch."""
         cfg = self.cfg
@@ -251,35 +253,11 @@ class DistillationBrain(sb.Brain):
             or cfg.mixup_alpha > 0
         )
 
-    def _check_teacher_outside(self):
-        """Errors if the teacher is inside modules or the checkpointer."""
-        teacher_params = {id(p) for p in self.teacher.parameters()}
-        for name, module in self.modules.items():
-            if any(id(p) in teacher_params for p in module.parameters()):
-                raise ValueError(
-                    f"the teacher shares parameters with modules[{name!r}]: "
-                    "keep the teacher out of `modules` (it would be trained "
-                    "and saved)"
-                )
-        if self.checkpointer is not None:
-            for name, obj in self.checkpointer.recoverables.items():
-                if obj is self.teacher or (
-                    isinstance(obj, torch.nn.Module)
-                    and any(id(p) in teacher_params for p in obj.parameters())
-                ):
-                    raise ValueError(
-                        f"the checkpointer recoverable {name!r} holds the "
-                        "teacher: remove it, the student's checkpoints must "
-                        "not contain the teacher"
-                    )
-
-    def _make_cache(self):
-        """Builds the TeacherCache from ``hparams.teacher_cache``."""
+    def _teacher_cache(self):
+        """``hparams.teacher_cache``; None without terms or if input varies."""
         setting = self.cfg.teacher_cache
         # not `not setting`: an empty TeacherCache has len 0
-        if setting is None or setting is False:
-            return None
-        if self.teacher is None or not self.terms:
+        if setting is None or setting is False or not self.terms:
             return None
         if self.input_varies:
             logger.warning(
@@ -287,20 +265,7 @@ class DistillationBrain(sb.Brain):
                 "teacher's input changes every epoch"
             )
             return None
-        if isinstance(setting, TeacherCache):
-            return setting
-        return TeacherCache()
-
-    def _prepare_teacher(self):
-        """Moves the teacher to the device, freezes it, binds the cache."""
-        if self.teacher is None:
-            return
-        self.teacher.to(self.device)
-        self.teacher.eval()
-        self.teacher.requires_grad_(False)
-        if self.cache is not None:
-            taps = [LOGITS] + self.teacher_taps
-            self.cache.bind(teacher_fingerprint(self.teacher, taps))
+        return setting
 
     def fit(self, epoch_counter, train_set, valid_set=None, *args, **kwargs):
         """Runs ``sb.Brain.fit``; remembers whether there is a valid set.
@@ -344,9 +309,9 @@ class DistillationBrain(sb.Brain):
         """Sets aside half-written checkpoints, default start, teacher."""
         self._discard_incomplete_checkpoints()
         super().on_fit_start()
-        if self.teacher is not None:
-            self._check_teacher_outside()
-        self._prepare_teacher()
+        if self.frozen_teacher is not None:
+            self.frozen_teacher.check_outside(self.modules, self.checkpointer)
+            self.frozen_teacher.prepare()
 
     def on_evaluate_start(self, max_key=None, min_key=None):
         """Loads the best checkpoint, then prepares the teacher.
@@ -360,42 +325,10 @@ class DistillationBrain(sb.Brain):
         """
         self._discard_incomplete_checkpoints()
         super().on_evaluate_start(max_key=max_key, min_key=min_key)
-        self._prepare_teacher()
+        if self.frozen_teacher is not None:
+            self.frozen_teacher.prepare()
 
     # -------------------------------------------------------------- forward
-    def _teacher_outputs(self, batch, feats, lens, stage):
-        """Teacher taps for the batch, live or from the cache."""
-        keys = _get(batch, "feats_key")
-        if keys is None and self.cache is not None and not self._warned_ids:
-            self._warned_ids = True
-            if self.cache.path is not None or self.cache.folder is not None:
-                logger.warning(
-                    "The teacher cache is kept across runs but keyed by "
-                    "utterance ID (the batches carry no feats_key): it goes "
-                    "stale if the audio or the features change"
-                )
-        ids = list(batch.id if keys is None else keys)
-        use_cache = self.cache is not None and not (
-            stage == sb.Stage.TRAIN and self.input_varies
-        )
-        if use_cache and self.cache.has_all(ids):
-            self.cache.hits += len(ids)
-            return self.cache.fetch(ids, self.device)
-        self.teacher.eval()
-        with torch.no_grad():
-            _, acts = run_with_taps(
-                self.teacher, feats, lens, self.teacher_taps
-            )
-        acts = {k: v.detach() for k, v in acts.items()}
-        if use_cache:
-            self.cache.misses += len(ids)
-            self.cache.store(
-                ids,
-                acts,
-                _tap_lengths(self.teacher, lens, feats.shape[1], acts),
-            )
-        return acts
-
     def compute_forward(self, batch, stage):
         """Features (+ normalisation, + train augmentation), model, teacher.
 
@@ -455,9 +388,11 @@ class DistillationBrain(sb.Brain):
             self.modules.model, feats, lens, self.student_taps
         )
         teacher = None
-        if self.teacher is not None and self.terms:
-            teacher = self._teacher_outputs(batch, feats, lens, stage)
-        taps = _tap_lengths(
+        if self.frozen_teacher is not None and self.terms:
+            teacher = self.frozen_teacher.outputs(
+                batch.id, feats, lens, stage, _get(batch, "feats_key")
+            )
+        taps = tap_lengths(
             self.modules.model, lens, feats.shape[1], self.student_taps
         )
         return {
@@ -505,11 +440,9 @@ class DistillationBrain(sb.Brain):
                 for term in self.terms:
                     s_act = predictions["student"][term.student_tap].float()
                     s_lens = taps.get(term.student_tap, lens)
-                    members = self.term_teacher_taps[term.name]
-                    value = sum(
-                        term(s_act, predictions["teacher"][t].float(), s_lens)
-                        for t in members
-                    ) / len(members)
+                    value = self._term_value(
+                        term, s_act, predictions["teacher"], s_lens
+                    )
                     values[term.name] = value.detach()
                     weighted.append((term, term.weight * value))
                     total = total + weighted[-1][1]
@@ -526,6 +459,14 @@ class DistillationBrain(sb.Brain):
                 batch.id, torch.sigmoid(logits).detach().cpu(), targets.cpu()
             )
         return total
+
+    def _term_value(self, term, student, teacher, lengths):
+        """A term in float32, averaged over the teacher's ensemble members."""
+        return self.frozen_teacher.member_mean(
+            lambda act: term(student, act.float(), lengths),
+            teacher,
+            term.teacher_tap,
+        )
 
     def _gradient_shares(self, task, weighted, predictions):
         """Each term's share of the gradient at its student tap.
@@ -557,7 +498,7 @@ class DistillationBrain(sb.Brain):
 
     # --------------------------------------------------------------- stages
     def on_stage_start(self, stage, epoch=None):
-        """Resets the term averages, re-freezes the teacher, new metrics.
+        """Resets the term averages and the stage's metrics.
 
         Arguments
         ---------
@@ -567,8 +508,6 @@ class DistillationBrain(sb.Brain):
             The epoch.
         """
         self._term_sums, self._term_count = {}, 0
-        if self.teacher is not None:
-            self.teacher.eval()
         factory = self.cfg.metric_stats
         if stage != sb.Stage.TRAIN and factory is not None:
             self.metric_stats = factory()
@@ -589,8 +528,8 @@ class DistillationBrain(sb.Brain):
         """
         count = max(self._term_count, 1)
         self.stage_terms = {k: v / count for k, v in self._term_sums.items()}
-        if self.cache is not None:
-            self.cache.save()
+        if self.frozen_teacher is not None:
+            self.frozen_teacher.save_cache()
         stats = {"loss": stage_loss, **self.stage_terms}
         if stage == sb.Stage.TRAIN:
             self._end_train(stats, stage_loss, epoch)
@@ -697,26 +636,6 @@ class DistillationBrain(sb.Brain):
         if opt is None:
             return None
         return opt.param_groups[0]["lr"]
-
-
-def _tap_lengths(model, lengths, n_frames, taps):
-    """Relative lengths at some taps: exact when the model can tell them.
-
-    A model with ``tap_lengths(lengths, n_frames)`` (the CRNN) knows how
-    many frames of each clip are valid after its pooling; recomputing them
-    as ``round(lengths * T_tap)`` can be one frame off either way. Taps it
-    does not know (module paths, other models) get the input lengths.
-
-    Returns
-    -------
-    dict
-        tap -> relative lengths ``[B]``.
-    """
-    model = unwrap(model)
-    exact = {}
-    if hasattr(model, "tap_lengths"):
-        exact = model.tap_lengths(lengths, n_frames)
-    return {tap: exact.get(tap, lengths) for tap in taps}
 
 
 def _data(value):

@@ -1,9 +1,10 @@
-"""The frozen teacher: loading, fingerprint and the cache of its outputs.
+"""The frozen teacher: loading, running, fingerprint and its output cache.
 
 Authors
  * speechbrain-iusp developers 2026
 """
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -13,10 +14,12 @@ import uuid
 import torch
 
 import speechbrain as sb
+from speechbrain.utils.autocast import AMPConfig
 from speechbrain.utils.checkpoints import Checkpointer
 from speechbrain.utils.distributed import run_on_main
 
 from speechbrain_iusp.distill.checkpoints import damaged_file_reason
+from speechbrain_iusp.distill.taps import LOGITS, run_with_taps
 from speechbrain_iusp.models.wrapping import unwrap
 
 logger = logging.getLogger(__name__)
@@ -269,6 +272,9 @@ class TeacherCache:
     fingerprint. Under DDP (``RANK`` set) every process keeps its own file
     (``.rank<r>`` before the extension).
 
+    ``hits`` and ``misses`` count the clips served by ``fetch`` and the clips
+    stored by ``store`` (computed because their batch was not all cached).
+
     Arguments
     ---------
     dtype : torch.dtype or str, optional
@@ -387,6 +393,7 @@ class TeacherCache:
             Relative lengths ``[B]``, or tap -> relative lengths at that
             tap (e.g. the model's exact counts after pooling).
         """
+        self.misses += len(ids)
         per_tap = {}
         for name, value in outputs.items():
             value = value.detach()
@@ -422,6 +429,7 @@ class TeacherCache:
         dict
             Tap name -> tensor ``[B, ...]``.
         """
+        self.hits += len(ids)
         entries = [self.entries[uid] for uid in ids]
         out = {}
         for name in entries[0]:
@@ -455,3 +463,250 @@ def _rank_file(path):
         return path
     root, ext = os.path.splitext(path)
     return f"{root}.rank{rank}{ext}"
+
+
+class FrozenTeacher:
+    """The teacher of a distillation run: frozen, on its device, cached.
+
+    It keeps the teacher module out of training (SpeechBrain's frozen-model
+    pattern: never in ``modules``, so never optimised, wrapped in DDP or
+    checkpointed; see :meth:`check_outside`). :meth:`freeze` sets eval mode
+    and ``requires_grad`` off (construction leaves the module as it is, so
+    that :meth:`check_outside` can refuse it first); :meth:`prepare` also
+    moves it to ``device`` and binds ``cache`` to its
+    :func:`teacher_fingerprint`. Every forward runs in eval mode, under
+    ``torch.no_grad()``, in the autocast precision of the stage
+    (``precision`` for TRAIN, ``eval_precision`` for VALID and TEST); the
+    outputs come from ``cache`` instead when every clip of the batch is
+    there.
+
+    An ensemble teacher (a module with ``member_taps``, e.g.
+    :class:`~speechbrain_iusp.models.TeacherEnsemble`) has one tap per
+    member for each tap asked: :meth:`member_taps` lists them and
+    :meth:`member_mean` averages a term over them.
+
+    Arguments
+    ---------
+    module : torch.nn.Module
+        The trained teacher (e.g. from :func:`load_teacher`).
+    taps : iterable of str
+        Teacher taps the distillation terms read (``logits`` is always
+        computed).
+    cache : bool or TeacherCache, optional
+        ``True`` for an in-memory :class:`TeacherCache`; None or False for
+        none.
+    device : str or torch.device
+        Where the teacher runs and where its outputs go.
+    precision : str
+        Autocast of the TRAIN forward: ``fp32`` (off), ``bf16`` or ``fp16``.
+    eval_precision : str
+        The same for VALID and TEST.
+
+    Example
+    -------
+    >>> teacher = FrozenTeacher(torch.nn.Linear(4, 3), cache=True)
+    >>> teacher.prepare()
+    >>> feats, lens = torch.randn(2, 4), torch.ones(2)
+    >>> out = teacher.outputs(["a", "b"], feats, lens, sb.Stage.TRAIN)
+    >>> flipped = feats.flip(0)
+    >>> again = teacher.outputs(["b", "a"], flipped, lens, sb.Stage.TRAIN)
+    >>> torch.equal(again["logits"], out["logits"].flip(0))
+    True
+    >>> teacher.cache.misses, teacher.cache.hits, out["logits"].requires_grad
+    (2, 2, False)
+    """
+
+    def __init__(
+        self,
+        module,
+        taps=(),
+        cache=None,
+        device="cpu",
+        precision="fp32",
+        eval_precision="fp32",
+    ):
+        self.module = module
+        self.device = device
+        self.train_dtype = AMPConfig.from_name(precision).dtype
+        self.eval_dtype = AMPConfig.from_name(eval_precision).dtype
+        self.taps = sorted({m for tap in taps for m in self.member_taps(tap)})
+        if cache is None or isinstance(cache, TeacherCache):
+            self.cache = cache
+        else:
+            self.cache = TeacherCache() if cache else None
+        self._warned_ids = False
+
+    def member_taps(self, tap):
+        """The taps computed for ``tap``: one per member of an ensemble.
+
+        Arguments
+        ---------
+        tap : str
+            A teacher tap, e.g. ``rnn``.
+
+        Returns
+        -------
+        list of str
+            ``[tap]``, or the ensemble's ``member_taps(tap)``.
+        """
+        fan_out = getattr(unwrap(self.module), "member_taps", None)
+        return fan_out(tap) if fan_out else [tap]
+
+    def member_mean(self, fn, outputs, tap):
+        """Mean of ``fn`` over the activations of ``tap`` (one per member).
+
+        Arguments
+        ---------
+        fn : callable
+            ``activation -> tensor``, e.g. a term against the student.
+        outputs : dict
+            Output of :meth:`outputs`.
+        tap : str
+            A teacher tap of the terms.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        taps = self.member_taps(tap)
+        return sum(fn(outputs[t]) for t in taps) / len(taps)
+
+    def check_outside(self, modules, checkpointer=None):
+        """Errors if the teacher is in ``modules`` or the checkpointer.
+
+        Arguments
+        ---------
+        modules : dict
+            The trained modules (name -> module).
+        checkpointer : Checkpointer, optional
+            The run's checkpointer.
+        """
+        params = {id(p) for p in self.module.parameters()}
+        for name, module in modules.items():
+            if any(id(p) in params for p in module.parameters()):
+                raise ValueError(
+                    f"the teacher shares parameters with modules[{name!r}]: "
+                    "keep the teacher out of `modules` (it would be trained "
+                    "and saved)"
+                )
+        if checkpointer is None:
+            return
+        for name, obj in checkpointer.recoverables.items():
+            if obj is self.module or (
+                isinstance(obj, torch.nn.Module)
+                and any(id(p) in params for p in obj.parameters())
+            ):
+                raise ValueError(
+                    f"the checkpointer recoverable {name!r} holds the "
+                    "teacher: remove it, the student's checkpoints must "
+                    "not contain the teacher"
+                )
+
+    def freeze(self):
+        """Eval mode, ``requires_grad`` off."""
+        self.module.eval()
+        self.module.requires_grad_(False)
+
+    def prepare(self):
+        """Moves the teacher to its device, freezes it, binds the cache."""
+        self.module.to(self.device)
+        self.freeze()
+        if self.cache is not None:
+            taps = [LOGITS] + self.taps
+            self.cache.bind(teacher_fingerprint(self.module, taps))
+
+    def outputs(self, ids, feats, lens, stage, feats_keys=None):
+        """The teacher's activations at its taps, live or from the cache.
+
+        Arguments
+        ---------
+        ids : list of str
+            Utterance IDs of the batch.
+        feats : torch.Tensor
+            Features ``[B, T, F]`` (as the student's).
+        lens : torch.Tensor
+            Relative lengths ``[B]``.
+        stage : sb.Stage
+            The stage (TRAIN runs in ``precision``, others in
+            ``eval_precision``).
+        feats_keys : list of str, optional
+            The feature cache's keys of the clips; they key the teacher
+            cache instead of the IDs.
+
+        Returns
+        -------
+        dict
+            Tap -> activation (``logits`` included), without gradient.
+        """
+        cache = self.cache
+        if feats_keys is None and cache is not None and not self._warned_ids:
+            self._warned_ids = True
+            if cache.path is not None or cache.folder is not None:
+                logger.warning(
+                    "The teacher cache is kept across runs but keyed by "
+                    "utterance ID (the batches carry no feats_key): it goes "
+                    "stale if the audio or the features change"
+                )
+        keys = list(ids if feats_keys is None else feats_keys)
+        if cache is not None and cache.has_all(keys):
+            return cache.fetch(keys, self.device)
+        self.module.eval()
+        with torch.no_grad(), self._autocast(stage):
+            _, acts = run_with_taps(self.module, feats, lens, self.taps)
+        acts = {k: v.detach() for k, v in acts.items()}
+        if cache is not None:
+            lengths = tap_lengths(self.module, lens, feats.shape[1], acts)
+            cache.store(keys, acts, lengths)
+        return acts
+
+    def save_cache(self):
+        """Writes the cache to its file (if it has one and changed)."""
+        if self.cache is not None:
+            self.cache.save()
+
+    def _autocast(self, stage):
+        """The autocast context of the stage's precision (off for fp32)."""
+        train = stage == sb.Stage.TRAIN
+        dtype = self.train_dtype if train else self.eval_dtype
+        device_type = torch.device(self.device).type
+        fp32 = dtype == torch.float32
+        if fp32 and not torch.amp.is_autocast_available(device_type):
+            return contextlib.nullcontext()  # e.g. "meta"
+        return torch.autocast(device_type, dtype=dtype, enabled=not fp32)
+
+
+def tap_lengths(model, lengths, n_frames, taps):
+    """Relative lengths at some taps: exact when the model can tell them.
+
+    A model with ``tap_lengths(lengths, n_frames)`` (the CRNN) knows how
+    many frames of each clip are valid after its pooling; recomputing them
+    as ``round(lengths * T_tap)`` can be one frame off either way. Taps it
+    does not know (module paths, other models) get the input lengths.
+
+    Arguments
+    ---------
+    model : torch.nn.Module
+        The model (wrappers are looked through).
+    lengths : torch.Tensor
+        Relative input lengths ``[B]``.
+    n_frames : int
+        Input frames.
+    taps : iterable of str
+        Tap names.
+
+    Returns
+    -------
+    dict
+        tap -> relative lengths ``[B]``.
+
+    Example
+    -------
+    >>> lengths = torch.tensor([1.0, 0.5])
+    >>> tap_lengths(torch.nn.Linear(2, 2), lengths, 10, ["0"])["0"] is lengths
+    True
+    """
+    model = unwrap(model)
+    exact = {}
+    if hasattr(model, "tap_lengths"):
+        exact = model.tap_lengths(lengths, n_frames)
+    return {tap: exact.get(tap, lengths) for tap in taps}

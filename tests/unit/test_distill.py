@@ -336,9 +336,9 @@ def test_cache_matches_live_teacher_under_shuffling(tmp_path, data):
         {"name": "kd", "loss": "kd"},
     ]
     brain = _brain(tmp_path, make_student(), teacher, terms, teacher_cache=True)
-    assert isinstance(brain.cache, TeacherCache)
+    cache = brain.frozen_teacher.cache
+    assert isinstance(cache, TeacherCache)
     _fit(brain, data)
-    cache = brain.cache
     assert len(cache) == 40  # 24 train + 16 valid utterances
     assert cache.misses == 40 and cache.hits == 40  # epoch 2 all cached
 
@@ -356,11 +356,11 @@ def test_cache_matches_live_teacher_under_shuffling(tmp_path, data):
     assert torch.allclose(cached["rnn"], live["rnn"], atol=1e-6)
 
     # another teacher (or tap set) never reuses these entries
-    brain._prepare_teacher()
+    brain.frozen_teacher.prepare()
     assert len(cache) == 40
     with torch.no_grad():
         teacher.head.classifier.bias.add_(1.0)
-    brain._prepare_teacher()
+    brain.frozen_teacher.prepare()
     assert len(cache) == 0
 
 
@@ -379,7 +379,7 @@ def test_cache_disabled_with_augmentation_and_persisted(tmp_path):
         teacher_cache=True,
         augment=augment,
     )
-    assert brain.cache is None
+    assert brain.frozen_teacher.cache is None
 
     path = str(tmp_path / "cache.pt")
     cache = TeacherCache(dtype="float16", path=path)
@@ -411,7 +411,7 @@ def test_feature_batches_train_like_waveform_batches(tmp_path):
         _fit(brain, data)
         logs.append(_log(out))
         weights.append(model.state_dict())
-        caches.append(sorted(brain.cache.entries))
+        caches.append(sorted(brain.frozen_teacher.cache.entries))
     assert logs[0] == logs[1]
     for name, value in weights[0].items():
         torch.testing.assert_close(weights[1][name], value, rtol=0, atol=0)
@@ -461,7 +461,7 @@ def test_wav_augment_disables_the_cache_and_needs_waveforms(tmp_path):
         teacher_cache=True,
         wav_augment=wav_augment,
     )
-    assert brain.cache is None and brain.input_varies
+    assert brain.frozen_teacher.cache is None and brain.input_varies
     batch = PaddedBatch([make_dataset(1, seed=0, key="feats")[0]])
     with pytest.raises(ValueError, match="switch the feature cache off"):
         brain.compute_forward(batch, sb.Stage.TRAIN)
@@ -549,7 +549,7 @@ def test_mixup_mixes_inputs_and_targets_and_disables_the_cache(tmp_path, data):
         teacher_cache=True,
         mixup_alpha=0.4,
     )
-    assert brain.cache is None
+    assert brain.frozen_teacher.cache is None
     batch = PaddedBatch([data[0][i] for i in range(6)])
     targets = batch.targets.data
     torch.manual_seed(0)
@@ -680,12 +680,11 @@ def test_ensemble_teacher_averages_probabilities_and_member_losses(
         {"name": "kd", "loss": "kd"},
     ]
     brain = _brain(tmp_path, make_student(), ens, terms, teacher_cache=True)
-    assert brain.term_teacher_taps == {
-        "iusp": ["rnn@0", "rnn@1"],
-        "kd": ["logits"],
-    }
+    teacher = brain.frozen_teacher
+    assert teacher.member_taps("rnn") == ["rnn@0", "rnn@1"]
+    assert teacher.taps == ["logits", "rnn@0", "rnn@1"]
     _fit(brain, data)
-    assert brain.cache.hits > 0  # the members' taps come from the cache
+    assert teacher.cache.hits > 0  # the members' taps come from the cache
     assert "train iusp:" in _log(tmp_path)
 
 

@@ -29,6 +29,7 @@ Authors
 """
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -37,6 +38,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import ruamel.yaml
 import torch
 from hyperpyyaml import load_hyperpyyaml
 
@@ -44,6 +46,7 @@ from speechbrain.utils.checkpoints import Checkpointer
 
 from speechbrain_iusp.features import load_audio
 from speechbrain_iusp.inference.spec import feature_spec, write_spec
+from speechbrain_iusp.runs.folder import RunFolder
 
 logger = logging.getLogger(__name__)
 
@@ -54,31 +57,60 @@ from speechbrain_iusp.inference import AudioTagger  # noqa: F401
 '''
 
 
-def _top_level_blocks(text, keys):
-    """The text of some top-level YAML entries (key line + indented lines),
-    with their anchors dropped."""
-    blocks, current = {}, None
-    for line in text.splitlines():
-        top = line[:1] not in ("", " ", "#")
-        if top:
-            key = line.split(":", 1)[0]
-            current = key if key in keys else None
-            if current is not None:
-                line = " ".join(
-                    w for w in line.split() if not w.startswith("&")
-                )
-                blocks[current] = [line]
-                continue
-        if current is not None:
-            blocks[current].append(line)
-    missing = [k for k in keys if k not in blocks]
+def _inference_blocks(text):
+    """The YAML text of the inference entries of a run's resolved hparams,
+    and its selection key.
+
+    Arguments
+    ---------
+    text : str
+        The run's ``hyperparams.yaml``.
+
+    Returns
+    -------
+    blocks : dict
+        Key -> its entry as YAML text (tags kept, anchors dropped).
+    selection_key : str
+
+    Example
+    -------
+    >>> text = "sample_rate: 16000\\nmodel: &id001 !new:torch.nn.Linear\\n"
+    >>> text += "    in_features: 2\\n    out_features: 1\\n"
+    >>> text += "compute_features: null\\nselection_key: loss\\n"
+    >>> blocks, key = _inference_blocks(text)
+    >>> print(blocks["model"])
+    model: !new:torch.nn.Linear
+      in_features: 2
+      out_features: 1
+    >>> key
+    'loss'
+    """
+    doc = ruamel.yaml.YAML().load(text)
+    missing = [k for k in _INFERENCE_KEYS if k not in doc]
     if missing:
         raise ValueError(f"the run's hyperparams.yaml has no {missing}")
-    # trailing comments and blanks belong to the next entry
-    for lines in blocks.values():
-        while lines and (not lines[-1].strip() or lines[-1].startswith("#")):
-            lines.pop()
-    return {k: "\n".join(v) for k, v in blocks.items()}
+    blocks = {}
+    for key in _INFERENCE_KEYS:
+        value = doc[key]
+        _strip(value)
+        buf = io.StringIO()
+        ruamel.yaml.YAML().dump({key: value}, buf)
+        blocks[key] = buf.getvalue().rstrip()
+    return blocks, str(doc.get("selection_key") or "micro_auprc")
+
+
+def _strip(node):
+    """Drops the anchors and comments of a ruamel node, recursively (the
+    run's aliases and the comments of its other entries are not copied)."""
+    if hasattr(node, "yaml_set_anchor"):
+        node.anchor.value = None
+    if hasattr(node, "ca"):
+        node.ca.items.clear()
+        node.ca.comment = None
+    children = node.values() if isinstance(node, dict) else node
+    if isinstance(node, (dict, list)):
+        for child in children:
+            _strip(child)
 
 
 def best_threshold(scores, truth):
@@ -115,14 +147,11 @@ def best_threshold(scores, truth):
 
 def _validate_thresholds(run, tags):
     """Per-tag thresholds of best validate F1, from the run's predictions."""
-    from speechbrain_iusp.sonyc import Taxonomy, read_predictions
-
-    names, fine, coarse = read_predictions(
-        run / "predictions_validate.csv", Taxonomy()
-    )
+    names, fine, coarse = run.predictions("validate")
     scores = np.concatenate([fine, coarse], axis=1)
-    with open(run / "save" / "valid.json") as fin:
-        manifest = {v["audio_filename"]: v for v in json.load(fin).values()}
+    manifest = {
+        v["audio_filename"]: v for v in run.manifest("validate").values()
+    }
     truth = np.array(
         [manifest[n]["fine"] + manifest[n]["coarse"] for n in names]
     )
@@ -131,8 +160,7 @@ def _validate_thresholds(run, tags):
 
 def _test_clips(run, data_folder, count=3):
     """Audio paths of the first clips of the run's test manifest."""
-    with open(run / "save" / "test.json") as fin:
-        entries = list(json.load(fin).values())[:count]
+    entries = list(run.manifest("test").values())[:count]
     return [e["wav"].replace("{data_root}", str(data_folder)) for e in entries]
 
 
@@ -168,31 +196,20 @@ def export_run(
     dict
         What was written and checked (also in ``export.json``).
     """
-    run, out = Path(run_folder), Path(model_dir)
-    if not (run / "metrics.json").is_file():
-        raise FileNotFoundError(
-            f"{run} is not a finished run of the recipe (no metrics.json); "
-            "give the folder of a run that completed, e.g. "
-            "results/iusp_small/1234"
-        )
+    run, out = RunFolder(run_folder), Path(model_dir)
+    metrics = run.metrics()  # NotFinished names the folder and the fix
     if quantize not in (None, "int8"):
         raise ValueError(f"--quantize must be int8, not {quantize!r}")
     if quantize and not onnx:
         raise ValueError("--quantize int8 quantises the ONNX model: add --onnx")
     if thresholds not in ("fixed", "validate"):
         raise ValueError(f"thresholds must be fixed or validate: {thresholds}")
-    metrics = json.loads((run / "metrics.json").read_text())
-    info = json.loads((run / "run_info.json").read_text())
-    text = (run / "hyperparams.yaml").read_text()
-    blocks = _top_level_blocks(text, _INFERENCE_KEYS)
-    key_line = next(
-        (ln for ln in text.splitlines() if ln.startswith("selection_key:")),
-        "selection_key: micro_auprc",
-    )
-    selection_key = key_line.split(":", 1)[1].split("#")[0].strip()
+    info = run.info()
+    text = run.hparams_path.read_text()
+    blocks, selection_key = _inference_blocks(text)
     hp = load_hyperpyyaml("\n".join(blocks.values()))
     model = hp["model"]
-    save = Path(save_folder or run / "save")
+    save = Path(save_folder or run.save)
     checkpointer = Checkpointer(str(save), {"model": model})
     found = checkpointer.recover_if_possible(max_key=selection_key)
     if found is None:
@@ -213,7 +230,7 @@ def export_run(
     yaml_text = "\n".join(
         [
             "# Inference hparams of a tagger exported from "
-            f"{run.resolve()} (speechbrain_iusp.export).",
+            f"{run.path.resolve()} (speechbrain_iusp.export).",
             "# Load: AudioTagger.from_hparams(source=<this folder>)",
             blocks["sample_rate"],
             f"clip_seconds: {clip_seconds}",
@@ -251,7 +268,7 @@ def export_run(
         feature_spec(blocks["compute_features"]),
     )
     report = {
-        "run": str(run.resolve()),
+        "run": str(run.path.resolve()),
         "checkpoint": str(found.path),
         "thresholds": thresholds,
         "files": [
@@ -341,7 +358,7 @@ def _model_card(run, info, metrics, report, thresholds):
     lines = [
         "# Urban sound tagger (SONYC-UST taxonomy)",
         "",
-        f"Exported from the run `{run.resolve()}` by "
+        f"Exported from the run `{run.path.resolve()}` by "
         "`speechbrain_iusp.export`.",
         f"Trained on {source}.",
         "",

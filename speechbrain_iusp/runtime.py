@@ -1,5 +1,5 @@
 """Process-level settings: a faster CPU allocator, child processes that die
-with their parent, and experiment-folder locks.
+with their parent, experiment-folder locks and atomic file writes.
 
 Authors
  * speechbrain-iusp developers 2026
@@ -8,8 +8,10 @@ Authors
 import contextlib
 import ctypes
 import logging
+import os
 import signal
 import sys
+import uuid
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -276,3 +278,25 @@ def check_run_opts(run_opts):
                 f"device(s) are visible (cuda:0 to "
                 f"cuda:{torch.cuda.device_count() - 1})"
             )
+
+
+def atomic_write_text(path, text):
+    """Writes a small text file atomically (readers never see half of it).
+
+    Arguments
+    ---------
+    path : str or Path
+        The file.
+    text : str
+        Its new content.
+
+    Example
+    -------
+    >>> path = Path(getfixture("tmpdir")) / "a.json"
+    >>> atomic_write_text(path, "{}")
+    >>> path.read_text()
+    '{}'
+    """
+    tmp = Path(path).with_name(f".{Path(path).name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -470,6 +470,40 @@ def _resolve_sizes(size, n_train, n_validate, n_test):
     return dict(zip(split_names(), sizes, strict=True))
 
 
+def ensure_generated_corpus(folder, size="default", seed=DEFAULT_SEED):
+    """The generated corpus in ``folder``, made on first use, said loudly.
+
+    Arguments
+    ---------
+    folder : str
+        Where the corpus lives.
+    size : str
+        A :func:`generate_corpus` size.
+    seed : int
+        Its seed.
+
+    Returns
+    -------
+    str
+        ``folder``.
+    """
+    if read_corpus_info(folder) is None:
+        banner = "=" * 78
+        logger.warning(
+            "\n%s\nNo --data_folder given: generating the built-in corpus "
+            "(synthetic urban sounds in the SONYC-UST layout, NOT the real "
+            "SONYC-UST data) in %s.\nFor the real data pass --data_folder "
+            "/path/to/SONYC-UST (or --download True).\n%s",
+            banner,
+            folder,
+            banner,
+        )
+    else:
+        logger.info("Using the generated corpus in %s", folder)
+    generate_corpus(out_dir=folder, size=size, seed=seed)  # reuses a match
+    return folder
+
+
 def generate_corpus(
     out_dir,
     size="default",

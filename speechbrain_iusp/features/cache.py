@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from speechbrain_iusp.features.audio import load_audio
+from speechbrain_iusp.runtime import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ class FeatureCache:
         entry.parent.mkdir(parents=True, exist_ok=True)
         info = self.folder / "setting.json"
         if not info.exists():
-            _atomic_write_text(
+            atomic_write_text(
                 info,
                 json.dumps(
                     {
@@ -284,8 +285,40 @@ class FeatureCache:
         return computed
 
 
-def _atomic_write_text(path, text):
-    """Writes a small text file atomically."""
-    tmp = Path(path).with_name(f".{Path(path).name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+def feature_cache_from_hparams(hparams):
+    """The FeatureCache a recipe's hparams ask for, or None.
+
+    None when ``feature_cache`` is false, or when ``wav_augment`` changes
+    the waveforms every epoch (the features are then computed for every
+    batch).
+
+    Arguments
+    ---------
+    hparams : dict
+        ``feature_cache``, ``feature_cache_folder``, ``compute_features``,
+        ``sample_rate``; optional ``feature_cache_memory_mb`` (1024) and
+        ``wav_augment``.
+
+    Returns
+    -------
+    FeatureCache or None
+
+    Example
+    -------
+    >>> feature_cache_from_hparams({"feature_cache": False}) is None
+    True
+    """
+    if not hparams["feature_cache"]:
+        return None
+    if hparams.get("wav_augment") is not None:
+        logger.info(
+            "Feature cache bypassed: wav_augment changes the waveforms "
+            "every epoch, so the features are computed for every batch."
+        )
+        return None
+    return FeatureCache(
+        hparams["feature_cache_folder"],
+        hparams["compute_features"],
+        hparams["sample_rate"],
+        memory_mb=hparams.get("feature_cache_memory_mb", 1024),
+    )

@@ -1,6 +1,6 @@
 """End-to-end tests of the DCASE2019 recipe on a tiny generated corpus.
 
-Each test runs ``recipes/DCASE2019/train.py`` (or ``compare.py``) as a user
+Each test runs ``recipes/DCASE2019/train.py`` (or ``study.py``) as a user
 would, in a subprocess, and checks the files and logs it leaves.
 
 Authors
@@ -17,14 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-from recipe_helpers import processes_mentioning
 
 from speechbrain_iusp.demo import generate_corpus
 from speechbrain_iusp.runtime import auto_precision
 
-ROOT = Path(__file__).resolve().parents[2]
-RECIPE = ROOT / "recipes" / "DCASE2019"
-TRAIN = RECIPE / "train.py"
 HPARAMS = ["teacher", "baseline", "kd", "sp", "iusp"]
 RUN_FILES = [
     "train.py",
@@ -38,50 +34,22 @@ RUN_FILES = [
 ]
 
 
-def _env():
-    env = dict(os.environ)
-    env["OMP_NUM_THREADS"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def _call(args, cwd=ROOT, timeout=600):
-    """Runs a Python script; its return code and output."""
-    proc = subprocess.run(
-        [sys.executable, *map(str, args)],
-        cwd=cwd,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return proc.returncode, proc.stdout + proc.stderr
-
-
-def _run(args, cwd=ROOT, timeout=600):
-    code, out = _call(args, cwd, timeout)
-    assert code == 0, out[-6000:]
-    return out
-
-
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
+def corpus(tiny_corpus):
     """A tiny generated corpus (8 clips per split)."""
-    folder = tmp_path_factory.mktemp("corpus") / "sonyc"
-    generate_corpus(folder, size="tiny", seed=7, workers=1)
-    return folder
+    return tiny_corpus(7)
 
 
 @pytest.fixture(scope="module")
-def debug_runs(corpus, tmp_path_factory):
+def debug_runs(recipe, corpus, tmp_path_factory):
     """Debug runs of every hparams file; the first student trains the
     teacher itself. Returns the output root and each run's output."""
     root = tmp_path_factory.mktemp("results")
     outputs = {}
     for name in ["iusp", "teacher", "baseline", "kd", "sp"]:
-        outputs[name] = _run(
+        outputs[name] = recipe.run(
             [
-                TRAIN,
+                recipe.train,
                 f"hparams/{name}.yaml",
                 f"--data_folder={corpus}",
                 f"--output_root={root}",
@@ -144,14 +112,14 @@ def test_student_trains_missing_teacher_first(debug_runs):
         assert not any("teacher" in p.name for p in ckpt.iterdir())
 
 
-def test_teacher_on_other_data_is_refused(debug_runs, tmp_path):
+def test_teacher_on_other_data_is_refused(recipe, debug_runs, tmp_path):
     root, _ = debug_runs
     other = tmp_path / "other"
     generate_corpus(other, size="tiny", seed=8, workers=1)
     proc = subprocess.run(
         [
             sys.executable,
-            TRAIN,
+            recipe.train,
             "hparams/kd.yaml",
             f"--data_folder={other}",
             f"--output_root={root}",
@@ -160,8 +128,8 @@ def test_teacher_on_other_data_is_refused(debug_runs, tmp_path):
             "--debug",
             "--noprogressbar",
         ],
-        cwd=ROOT,
-        env=_env(),
+        cwd=recipe.root,
+        env=recipe.env(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -170,8 +138,8 @@ def test_teacher_on_other_data_is_refused(debug_runs, tmp_path):
     assert "was trained on" in proc.stderr + proc.stdout
 
 
-def test_runs_from_inside_the_recipe_folder(corpus, tmp_path):
-    out = _run(
+def test_runs_from_inside_the_recipe_folder(recipe, corpus, tmp_path):
+    out = recipe.run(
         [
             "train.py",
             "hparams/baseline.yaml",
@@ -181,15 +149,15 @@ def test_runs_from_inside_the_recipe_folder(corpus, tmp_path):
             "--debug",
             "--noprogressbar",
         ],
-        cwd=RECIPE,
+        cwd=recipe.dir,
     )
     assert (tmp_path / "baseline_tiny" / "1234" / "metrics.json").exists(), out
 
 
-def test_teacher_with_spec_augment_switched_on(corpus, tmp_path):
-    _run(
+def test_teacher_with_spec_augment_switched_on(recipe, corpus, tmp_path):
+    recipe.run(
         [
-            TRAIN,
+            recipe.train,
             "hparams/teacher.yaml",
             f"--data_folder={corpus}",
             f"--output_root={tmp_path}",
@@ -218,13 +186,15 @@ def _flat(metrics, prefix=""):
             yield f"{prefix}{key}", value
 
 
-def test_feature_cache_on_and_off_give_the_same_metrics(corpus, tmp_path):
+def test_feature_cache_on_and_off_give_the_same_metrics(
+    recipe, corpus, tmp_path
+):
     folders = {}
     for cache in (True, False):
         root = tmp_path / f"cache_{cache}"
-        _run(
+        recipe.run(
             [
-                TRAIN,
+                recipe.train,
                 "hparams/baseline.yaml",
                 f"--data_folder={corpus}",
                 f"--output_root={root}",
@@ -258,18 +228,18 @@ def test_students_share_the_teacher_cache_and_the_features(debug_runs):
     assert "0 computed now" in outputs["kd"]
 
 
-def test_wav_augment_bypasses_the_feature_cache(corpus, tmp_path):
+def test_wav_augment_bypasses_the_feature_cache(recipe, corpus, tmp_path):
     # a copy of baseline.yaml that defines a waveform Augmenter to switch on
     hparams = tmp_path / "baseline_wav_augment.yaml"
     hparams.write_text(
-        (RECIPE / "hparams" / "baseline.yaml").read_text()
+        (recipe.dir / "hparams" / "baseline.yaml").read_text()
         + "\ndrop_chunk: !new:speechbrain.augment.augmenter.Augmenter\n"
         "    augmentations:\n"
         "        - !new:speechbrain.augment.time_domain.DropChunk\n"
     )
-    out = _run(
+    out = recipe.run(
         [
-            TRAIN,
+            recipe.train,
             hparams,
             f"--data_folder={corpus}",
             f"--output_root={tmp_path}",
@@ -293,12 +263,12 @@ def _epochs_logged(log_file):
     ]
 
 
-def test_interrupted_run_resumes_and_loses_nothing(corpus, tmp_path):
+def test_interrupted_run_resumes_and_loses_nothing(recipe, corpus, tmp_path):
     """Kill a run after its first epoch checkpoint, re-run the same command:
     it resumes from the checkpoint and every epoch is logged once."""
     cmd = [
         sys.executable,
-        str(TRAIN),
+        str(recipe.train),
         "hparams/baseline.yaml",
         f"--data_folder={corpus}",
         f"--output_root={tmp_path}",
@@ -310,8 +280,8 @@ def test_interrupted_run_resumes_and_loses_nothing(corpus, tmp_path):
     folder = tmp_path / "baseline_tiny" / "1234"
     proc = subprocess.Popen(
         cmd,
-        cwd=ROOT,
-        env=_env(),
+        cwd=recipe.root,
+        env=recipe.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -333,7 +303,7 @@ def test_interrupted_run_resumes_and_loses_nothing(corpus, tmp_path):
     done = _epochs_logged(log)
     assert 1 <= len(done) < 4
 
-    out = _run(cmd[1:])
+    out = recipe.run(cmd[1:])
     assert "Loading a checkpoint" in out
     epochs = _epochs_logged(log)
     # Every epoch ran; only an epoch whose checkpoint the kill cut short
@@ -344,14 +314,12 @@ def test_interrupted_run_resumes_and_loses_nothing(corpus, tmp_path):
     assert (folder / "metrics.json").exists()
 
 
-def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
-    root, _ = debug_runs
-    out_root = tmp_path / "cmp"
-    # Reuse the debug teacher: the runner trains it only when it is missing.
-    (out_root / "teacher").mkdir(parents=True)
-    os.symlink(root / "teacher" / "1234", out_root / "teacher" / "1234")
+def test_comparison_runs_as_a_study_on_a_tiny_grid(recipe, corpus, tmp_path):
+    """compare.yaml through study.py: the same runner, records, report."""
+    out_root, records = tmp_path / "cmp", tmp_path / "cmp_records"
     args = [
-        RECIPE / "compare.py",
+        recipe.dir / "study.py",
+        "--spec=compare.yaml",  # found in the recipe folder
         "--sizes",
         "tiny",
         "--methods",
@@ -363,54 +331,53 @@ def test_comparison_runner_on_a_tiny_grid(debug_runs, corpus, tmp_path):
         "2",
         f"--data_folder={corpus}",
         f"--output_root={out_root}",
+        f"--records={records}",
         "--bootstrap=20",
         "--student_epochs=3",
+        "--jobs=2",
         "--",
         "--debug",
         "--debug_persistently",
         "--noprogressbar",
     ]
-    text = _run(args)
-    table = (out_root / "comparison.md").read_text()
+    text = recipe.run(args)
+    table = (records / "study.md").read_text()
     # the table says which data it came from
-    assert table.startswith(f"Data: data in {corpus}.")
-    assert "Student epochs: 3." in table
+    assert f"data in {corpus}" in table
     assert "baseline.yaml" in text and "--number_of_epochs=3" in text
     for method in ("baseline", "sp", "iusp"):
         assert f"| tiny | {method} |" in table
-    assert "- tiny: " in text  # relative improvement line
+    assert "- tiny: r = " in table  # relative improvement line
     assert "| tiny | iusp - sp |" in table  # paired bootstrap row
-    assert (out_root / "comparison.png").exists()
-    rows = (out_root / "comparison.csv").read_text().splitlines()
+    assert (records / "auprc_vs_params.png").exists()
+    rows = (records / "study.csv").read_text().splitlines()
     assert len(rows) == 1 + 3
+    assert json.loads((records / "teacher.json").read_text())["chosen"] == (
+        "plain"
+    )
     # A second call reuses every finished run.
-    again = _run(args)
-    assert "running" not in again and "reusing" in again
-    # A call asking for other settings stops before training anything.
-    other = [
-        a if a != "--student_epochs=3" else "--student_epochs=4" for a in args
-    ]
-    code, said = _call(other)
-    assert code != 0, said[-2000:]
-    assert "number_of_epochs: 3 there, 4 now" in said
-    assert "new --output_root" in said and "running" not in said
+    again = recipe.run(args)
+    assert "running" not in again
+    assert (records / "study.md").read_text() == table
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
-def test_killed_comparison_runner_stops_its_runs(corpus, tmp_path):
+def test_killed_comparison_runner_stops_its_runs(recipe, corpus, tmp_path):
     out_root = tmp_path / "cmp_killed"
     runner = subprocess.Popen(
         [
             sys.executable,
-            RECIPE / "compare.py",
+            recipe.dir / "study.py",
+            "--spec=compare.yaml",
             "--sizes=tiny",
             f"--data_folder={corpus}",
             f"--output_root={out_root}",
+            f"--records={tmp_path / 'cmp_killed_records'}",
             "--",
             "--noprogressbar",
         ],
-        cwd=ROOT,
-        env=_env(),
+        cwd=recipe.root,
+        env=recipe.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -419,7 +386,7 @@ def test_killed_comparison_runner_stops_its_runs(corpus, tmp_path):
     while time.time() < deadline:
         children = [
             pid
-            for pid in processes_mentioning(f"--output_root={out_root}")
+            for pid in recipe.processes_mentioning(f"--output_root={out_root}")
             if pid != runner.pid
         ]
         if children:
@@ -429,4 +396,4 @@ def test_killed_comparison_runner_stops_its_runs(corpus, tmp_path):
     runner.send_signal(signal.SIGTERM)
     assert runner.wait(timeout=60) == 128 + signal.SIGTERM
     time.sleep(1)
-    assert not processes_mentioning(f"--output_root={out_root}")
+    assert not recipe.processes_mentioning(f"--output_root={out_root}")

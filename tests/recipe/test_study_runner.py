@@ -5,16 +5,14 @@ Authors
 """
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-STUDY = ROOT / "recipes" / "DCASE2019" / "study.py"
+from speechbrain_iusp.runs import RunFolder
+from speechbrain_iusp.study.cli import parse_args
+from speechbrain_iusp.study.experiment import HPARAMS, Study, load_spec
+from speechbrain_iusp.study.teachers import check_superset
 
 SPEC = """
 corpus_size: tiny
@@ -41,11 +39,9 @@ methods: [baseline, sp, iusp]
 """
 
 
-def _study(tmp_path, *args):
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+def _study(recipe, tmp_path, *args):
     cmd = [
-        sys.executable,
-        str(STUDY),
+        recipe.study,
         f"--spec={tmp_path / 'spec.yaml'}",
         f"--output_root={tmp_path / 'out'}",
         f"--records={tmp_path / 'records'}",
@@ -57,20 +53,17 @@ def _study(tmp_path, *args):
         "--debug_persistently",
         "--noprogressbar",
     ]
-    proc = subprocess.run(
-        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
+    code, out = recipe.call(cmd, timeout=900)
+    assert code == 0, out[-4000:]
     return out
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
+def study(recipe, tmp_path_factory):
     """A whole tiny study, then its run folders deleted (records kept)."""
     tmp = tmp_path_factory.mktemp("study")
     (tmp / "spec.yaml").write_text(SPEC)
-    first = _study(tmp)
+    first = _study(recipe, tmp)
     return tmp, first
 
 
@@ -102,8 +95,11 @@ def test_study_writes_its_outputs(study):
     slow = tmp / "out" / "teachers" / "slow" / "1234"
     hp = (slow / "hyperparams.yaml").read_text()
     assert f"data_folder: {tmp / 'out' / 'corpus_train12'} " in hp
-    info = json.loads((slow / "run_info.json").read_text())
-    assert info["shares_eval_with"] == [str(tmp / "out" / "corpus")]
+    info = RunFolder(slow).info()
+    # the same validate/test splits as the students: it can teach them
+    plain = RunFolder(tmp / "out" / "teachers" / "plain" / "1234")
+    assert info["eval_splits"] == plain.info()["eval_splits"]
+    assert "shares_eval_with" not in info
     assert info["precision"] == "fp32"  # whatever the CPU: as the records
     assert "slow 12 clips" in table
     # the ensemble scores as the mean of its members' probabilities
@@ -143,20 +139,20 @@ def test_study_writes_its_outputs(study):
                 assert record["overrides"]["teacher_members"] == 2
 
 
-def test_records_are_reused_without_the_run_folders(study):
-    """A later session (no run folders) reports without training."""
+def test_records_are_reused_without_the_run_folders(recipe, study):
+    """A later call without the run folders reports without training."""
     tmp, _ = study
     shutil.rmtree(tmp / "out" / "runs")
     shutil.rmtree(tmp / "out" / "tune")
     shutil.rmtree(tmp / "out" / "teachers")
     before = (tmp / "records" / "study.md").read_text()
-    text = _study(tmp, "--stages", "teacher", "final", "report")
+    text = _study(recipe, tmp, "--stages", "teacher", "final", "report")
     assert "running" not in text
     assert "no similarity figure: run folders missing" in text
     assert (tmp / "records" / "study.md").read_text() == before
 
 
-def test_a_missing_run_trains_the_teacher_again_first(study):
+def test_a_missing_run_trains_the_teacher_again_first(recipe, study):
     """A new seed needs the teacher's checkpoint: it is trained again and,
     being the same, keeps every record valid."""
     tmp, _ = study
@@ -164,7 +160,9 @@ def test_a_missing_run_trains_the_teacher_again_first(study):
     other = tmp / "out" / "runs" / "iusp_tiny" / "3"
     other.mkdir(parents=True)
     (other / "metrics.json").write_text("{}")
-    text = _study(tmp, "--stages", "final", "--methods", "iusp", "--seeds", "3")
+    text = _study(
+        recipe, tmp, "--stages", "final", "--methods", "iusp", "--seeds", "3"
+    )
     assert "is not this job's run: moved to" in text
     assert "training it again" in text
     assert "differs from the study's" not in text
@@ -174,28 +172,26 @@ def test_a_missing_run_trains_the_teacher_again_first(study):
     assert record["validate"]["coarse"]["micro_auprc"] > 0
 
 
-def _study_object(tmp_path, spec_text=SPEC):
-    sys.path.insert(0, str(STUDY.parent))
-    import study as study_module
-
+def _study_object(recipe, tmp_path, spec_text=SPEC):
     (tmp_path / "spec.yaml").write_text(spec_text)
-    args, extra = study_module.parse_args(
+    args, extra = parse_args(
         [
             f"--spec={tmp_path / 'spec.yaml'}",
             f"--output_root={tmp_path / 'out'}",
             f"--records={tmp_path / 'rec'}",
             "--",
             "--debug",
-        ]
+        ],
+        recipe.dir,
     )
-    spec = study_module.load_spec(args.spec)
-    obj = study_module.Study(args, spec, extra)
+    spec = load_spec(args.spec)
+    obj = Study(args, spec, extra, recipe.dir)
     obj.context = {"corpus": "c1", "teacher": "t1"}
     obj.teacher_job = {
         "output_root": str(tmp_path / "out" / "teachers"),
         "overrides": {"experiment_name": "plain", "seed": 1234},
     }
-    return study_module, obj
+    return obj
 
 
 def test_a_teacher_corpus_must_share_the_study_eval_clips(tmp_path):
@@ -203,7 +199,6 @@ def test_a_teacher_corpus_must_share_the_study_eval_clips(tmp_path):
     validate and test clips; another seed is refused."""
     from speechbrain_iusp.demo import generate_corpus
 
-    module, _ = _study_object(tmp_path)
     made = {}
     for name, n_train, seed in (
         ("study", 2, 7),
@@ -219,33 +214,16 @@ def test_a_teacher_corpus_must_share_the_study_eval_clips(tmp_path):
             seed=seed,
             workers=1,
         )
-    module.check_superset(made["study"], made["more"])
+    check_superset(made["study"], made["more"])
     with pytest.raises(SystemExit, match="validate/test clips or annotations"):
-        module.check_superset(made["study"], made["other"])
+        check_superset(made["study"], made["other"])
     with pytest.raises(SystemExit, match="lacks study train clips"):
-        module.check_superset(made["more"], made["study"])
+        check_superset(made["more"], made["study"])
 
 
-def test_students_accept_a_teacher_that_shares_their_eval_splits(tmp_path):
-    """A teacher trained on another corpus is refused, unless the study
-    marked that corpus as sharing the students' validate/test splits."""
-    module, _ = _study_object(tmp_path)
-    teacher = tmp_path / "teacher"
-    teacher.mkdir()
-    info = {"data_folder": str(tmp_path / "bigger")}
-    module.train.run_info_path(teacher).write_text(json.dumps(info))
-    hparams = {"data_folder": str(tmp_path / "study")}
-    with pytest.raises(RuntimeError, match="was trained on"):
-        module.train.check_run_info(teacher, hparams)
-    module.mark_shared_eval(teacher, tmp_path / "study")
-    module.train.check_run_info(teacher, hparams)
-    with pytest.raises(RuntimeError, match="was trained on"):
-        module.train.check_run_info(teacher, {"data_folder": str(tmp_path)})
-
-
-def test_real_data_leaves_out_the_train_clips_candidates(tmp_path):
+def test_real_data_leaves_out_the_train_clips_candidates(recipe, tmp_path):
     """With --data_folder there is no bigger generated corpus to train on."""
-    _, obj = _study_object(tmp_path)
+    obj = _study_object(recipe, tmp_path)
     assert set(obj.candidates()) == {"plain", "slow", "both"}
     obj.args.data_folder = str(tmp_path)
     with pytest.raises(SystemExit, match="teacher_choice: both needs"):
@@ -254,49 +232,42 @@ def test_real_data_leaves_out_the_train_clips_candidates(tmp_path):
     assert set(obj.candidates()) == {"plain"}
 
 
-def test_run_keys_follow_what_determines_a_run(tmp_path):
+def test_run_keys_follow_what_determines_a_run(recipe, tmp_path):
     """A student's key changes with its teacher; a baseline's does not."""
-    module, obj = _study_object(tmp_path)
+    obj = _study_object(recipe, tmp_path)
     ov = {"student_size": "tiny", "seed": 1, "experiment_name": "x"}
-    iusp = obj.job("runs", module.HPARAMS["iusp"], ov, "x")
-    base = obj.job("runs", module.HPARAMS["baseline"], ov, "x")
+    iusp = obj.job("runs", HPARAMS["iusp"], ov, "x")
+    base = obj.job("runs", HPARAMS["baseline"], ov, "x")
     assert iusp["overrides"]["teacher_folder"].endswith("teachers/plain/1234")
     assert "teacher_folder" not in base["overrides"]
     obj.context["teacher"] = "t2"
-    assert (
-        obj.job("runs", module.HPARAMS["iusp"], ov, "x")["key"] != iusp["key"]
-    )
-    assert (
-        obj.job("runs", module.HPARAMS["baseline"], ov, "x")["key"]
-        == base["key"]
-    )
+    assert obj.job("runs", HPARAMS["iusp"], ov, "x")["key"] != iusp["key"]
+    assert obj.job("runs", HPARAMS["baseline"], ov, "x")["key"] == base["key"]
     obj.context["corpus"] = "c2"
-    assert (
-        obj.job("runs", module.HPARAMS["baseline"], ov, "x")["key"]
-        != base["key"]
-    )
+    assert obj.job("runs", HPARAMS["baseline"], ov, "x")["key"] != base["key"]
     ov2 = {**ov, "seed": 2}
-    assert (
-        obj.job("runs", module.HPARAMS["baseline"], ov2, "x")["key"]
-        != base["key"]
-    )
+    assert obj.job("runs", HPARAMS["baseline"], ov2, "x")["key"] != base["key"]
 
 
-def test_bad_specs_are_refused_with_the_key(tmp_path):
+def test_bad_specs_are_refused_with_the_key(recipe, tmp_path):
     with pytest.raises(SystemExit, match="teacher_choice: 'big' is not"):
-        _study_object(tmp_path, SPEC.replace("choice: both", "choice: big"))
+        _study_object(
+            recipe, tmp_path, SPEC.replace("choice: both", "choice: big")
+        )
     with pytest.raises(SystemExit, match="missing keys \\['seeds'\\]"):
-        _study_object(tmp_path, SPEC.replace("seeds: [1, 2]\n", ""))
+        _study_object(recipe, tmp_path, SPEC.replace("seeds: [1, 2]\n", ""))
     with pytest.raises(SystemExit, match="unknown method 'fitnet'"):
-        _study_object(tmp_path, SPEC.replace("iusp]\n", "iusp, fitnet]\n"))
+        _study_object(
+            recipe, tmp_path, SPEC.replace("iusp]\n", "iusp, fitnet]\n")
+        )
 
 
-def test_baselines_can_run_before_the_tuning(tmp_path):
+def test_baselines_can_run_before_the_tuning(recipe, tmp_path):
     """Combinations are only built from methods that were tuned."""
     spec = SPEC.replace(
         "combinations: {}", "combinations: {kd_iusp: [kd, iusp]}"
     ).replace("        sp: {", "        kd: {kd_weight: [1.0]}\n        sp: {")
-    _, obj = _study_object(tmp_path, spec)
+    obj = _study_object(recipe, tmp_path, spec)
     assert obj.chosen({}) == {"baseline": {}}
     tuned = {
         "kd": {"chosen": {"kd_weight": 2.0}},

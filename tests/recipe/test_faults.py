@@ -10,7 +10,6 @@ Authors
 """
 
 import json
-import os
 import re
 import shutil
 import signal
@@ -25,27 +24,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from recipe_helpers import processes_mentioning
-
-from speechbrain_iusp.demo import generate_corpus
-
-ROOT = Path(__file__).resolve().parents[2]
-RECIPE = ROOT / "recipes" / "DCASE2019"
-TRAIN = RECIPE / "train.py"
-EVALUATE = [sys.executable, "-m", "speechbrain_iusp.evaluate"]
 
 
-def _env():
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    return env
-
-
-def _train(data, root, *args, hparams="baseline.yaml", timeout=600):
+def _train(recipe, data, root, *args, hparams="baseline.yaml", timeout=600):
     """Runs a debug train.py; returns (return code, output)."""
-    proc = subprocess.run(
+    return recipe.call(
         [
-            sys.executable,
-            str(TRAIN),
+            recipe.train,
             f"hparams/{hparams}" if "/" not in hparams else hparams,
             f"--data_folder={data}",
             f"--output_root={root}",
@@ -55,20 +40,14 @@ def _train(data, root, *args, hparams="baseline.yaml", timeout=600):
             "--noprogressbar",
             *args,
         ],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
         timeout=timeout,
     )
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("faults") / "sonyc"
-    generate_corpus(folder, size="tiny", seed=11, workers=1)
-    return folder
+def corpus(tiny_corpus):
+    """The tiny generated corpus of these tests, shared: never break it."""
+    return tiny_corpus(11)
 
 
 @pytest.fixture
@@ -219,10 +198,10 @@ FAULTS = [
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
-def test_fault(fault, data, tmp_path):
+def test_fault(recipe, fault, data, tmp_path):
     fault.break_it(data)
     root = tmp_path / "results"
-    code, out = _train(data, root, *fault.args)
+    code, out = _train(recipe, data, root, *fault.args)
     assert re.search(fault.says, out, re.S), out[-3000:]
     run = root / "baseline_tiny" / "1234"
     if fault.fails:
@@ -241,9 +220,11 @@ def test_fault(fault, data, tmp_path):
 # ---------------------------------------------------------------------------
 
 
-def test_changed_annotations_and_audio_are_prepared_again(data, tmp_path):
+def test_changed_annotations_and_audio_are_prepared_again(
+    recipe, data, tmp_path
+):
     root = tmp_path / "results"
-    code, out = _train(data, root)
+    code, out = _train(recipe, data, root)
     assert code == 0, out[-3000:]
     manifest = root / "baseline_tiny" / "1234" / "save" / "valid.json"
     clip = next(iter(json.loads(manifest.read_text()).values()))
@@ -256,7 +237,7 @@ def test_changed_annotations_and_audio_are_prepared_again(data, tmp_path):
             fields[col] = "0" if fields[col] == "1" else "1"
             rows[i] = ",".join(fields)
     _write_rows(data, rows)
-    code, out = _train(data, root)
+    code, out = _train(recipe, data, root)
     assert code == 0
     assert re.search(r"inputs differ .*annotations\.csv changed", out), out
     entry = json.loads(manifest.read_text())[clip["audio_filename"][:-4]]
@@ -266,17 +247,17 @@ def test_changed_annotations_and_audio_are_prepared_again(data, tmp_path):
     wav = _wav(data, "train")
     audio, rate = sf.read(wav, dtype="float32")
     sf.write(wav, audio[::-1], rate, subtype="PCM_16")
-    code, out = _train(data, root)
+    code, out = _train(recipe, data, root)
     assert code == 0
     assert "audio files changed" in out
     assert "1 computed now" in out
 
 
-def test_second_run_on_the_same_folder_is_refused(data, tmp_path):
+def test_second_run_on_the_same_folder_is_refused(recipe, data, tmp_path):
     root = tmp_path / "results"
     args = [
         sys.executable,
-        str(TRAIN),
+        str(recipe.train),
         "hparams/baseline.yaml",
         f"--data_folder={data}",
         f"--output_root={root}",
@@ -285,7 +266,7 @@ def test_second_run_on_the_same_folder_is_refused(data, tmp_path):
         "--noprogressbar",
     ]
     first = subprocess.Popen(
-        args, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL
+        args, cwd=recipe.root, env=recipe.env(), stdout=subprocess.DEVNULL
     )
     log = root / "baseline_tiny" / "1234" / "log.txt"
     deadline = time.time() + 120
@@ -294,7 +275,7 @@ def test_second_run_on_the_same_folder_is_refused(data, tmp_path):
     ):
         time.sleep(0.1)
     try:
-        code, out = _train(data, root)
+        code, out = _train(recipe, data, root)
         assert first.poll() is None  # the first run was still going
         assert code != 0
         assert "Another run is using" in out and ".lock" in out
@@ -303,25 +284,25 @@ def test_second_run_on_the_same_folder_is_refused(data, tmp_path):
         first.wait()
 
 
-def test_teacher_checkpoint_of_zero_bytes_is_named(data, tmp_path):
+def test_teacher_checkpoint_of_zero_bytes_is_named(recipe, data, tmp_path):
     root = tmp_path / "results"
-    code, out = _train(data, root, hparams="teacher.yaml")
+    code, out = _train(recipe, data, root, hparams="teacher.yaml")
     assert code == 0, out[-3000:]
     for ckpt in (root / "teacher" / "1234" / "save").glob("CKPT*/model.ckpt"):
         ckpt.write_bytes(b"")
-    code, out = _train(data, root, hparams="kd.yaml")
+    code, out = _train(recipe, data, root, hparams="kd.yaml")
     assert code != 0
     assert "Cannot load the teacher from" in out
     assert "damaged" in out and "Going into epoch" not in out
 
 
-def test_student_run_given_as_teacher_is_named(data, tmp_path):
+def test_student_run_given_as_teacher_is_named(recipe, data, tmp_path):
     root = tmp_path / "results"
-    code, out = _train(data, root)  # a (tiny) baseline student run
+    code, out = _train(recipe, data, root)  # a (tiny) baseline student run
     assert code == 0, out[-3000:]
     student = root / "baseline_tiny" / "1234"
     code, out = _train(
-        data, root, f"--teacher_folder={student}", hparams="kd.yaml"
+        recipe, data, root, f"--teacher_folder={student}", hparams="kd.yaml"
     )
     assert code != 0
     assert "Cannot load the teacher" in out
@@ -329,10 +310,12 @@ def test_student_run_given_as_teacher_is_named(data, tmp_path):
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
-def test_kill_during_the_teacher_step_resumes_bit_identical(data, tmp_path):
+def test_kill_during_the_teacher_step_resumes_bit_identical(
+    recipe, data, tmp_path
+):
     teacher_yaml = tmp_path / "teacher_short.yaml"
     teacher_yaml.write_text(
-        (RECIPE / "hparams" / "teacher.yaml")
+        (recipe.dir / "hparams" / "teacher.yaml")
         .read_text()
         .replace("number_of_epochs: 30", "number_of_epochs: 4")
         .replace("batch_size: 16", "batch_size: 4")
@@ -341,7 +324,7 @@ def test_kill_during_the_teacher_step_resumes_bit_identical(data, tmp_path):
     def command(root):
         return [
             sys.executable,
-            str(TRAIN),
+            str(recipe.train),
             "hparams/kd.yaml",
             f"--data_folder={data}",
             f"--output_root={root}",
@@ -358,10 +341,14 @@ def test_kill_during_the_teacher_step_resumes_bit_identical(data, tmp_path):
         ]
 
     reference = tmp_path / "reference"
-    subprocess.run(command(reference), cwd=ROOT, env=_env(), check=True)
+    subprocess.run(
+        command(reference), cwd=recipe.root, env=recipe.env(), check=True
+    )
 
     killed = tmp_path / "killed"
-    student = subprocess.Popen(command(killed), cwd=ROOT, env=_env())
+    student = subprocess.Popen(
+        command(killed), cwd=recipe.root, env=recipe.env()
+    )
     log = killed / "teacher" / "1234" / "train_log.txt"
     deadline = time.time() + 300
     while time.time() < deadline:
@@ -373,12 +360,18 @@ def test_kill_during_the_teacher_step_resumes_bit_identical(data, tmp_path):
     student.wait()
     teacher_folder = str(killed / "teacher" / "1234")
     deadline = time.time() + 30
-    while processes_mentioning(teacher_folder) and time.time() < deadline:
+    while (
+        recipe.processes_mentioning(teacher_folder) and time.time() < deadline
+    ):
         time.sleep(0.2)
-    assert not processes_mentioning(teacher_folder), "the teacher run lives on"
+    assert not recipe.processes_mentioning(teacher_folder), (
+        "the teacher run lives on"
+    )
     assert not (killed / "teacher" / "1234" / "metrics.json").exists()
 
-    subprocess.run(command(killed), cwd=ROOT, env=_env(), check=True)
+    subprocess.run(
+        command(killed), cwd=recipe.root, env=recipe.env(), check=True
+    )
     assert (
         "Loading a checkpoint" in (Path(teacher_folder) / "log.txt").read_text()
     )
@@ -411,22 +404,18 @@ def predictions(corpus, tmp_path_factory):
     return path
 
 
-def _evaluate(corpus, path):
-    proc = subprocess.run(
+def _evaluate(recipe, corpus, path):
+    return recipe.call(
         [
-            *EVALUATE,
+            "-m",
+            "speechbrain_iusp.evaluate",
             str(path),
             str(corpus / "annotations.csv"),
             "--split",
             "validate",
         ],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
         timeout=120,
     )
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 def _edit(path, tmp_path, edit):
@@ -479,11 +468,11 @@ def _set(lines, row, col, value):
     ids=["extra field", "percentages", "inf", "nan"],
 )
 def test_evaluate_refuses_bad_predictions(
-    corpus, predictions, tmp_path, edit, says
+    recipe, corpus, predictions, tmp_path, edit, says
 ):
-    code, out = _evaluate(corpus, predictions)
+    code, out = _evaluate(recipe, corpus, predictions)
     assert code == 0, out
-    code, out = _evaluate(corpus, _edit(predictions, tmp_path, edit))
+    code, out = _evaluate(recipe, corpus, _edit(predictions, tmp_path, edit))
     assert code != 0
     assert re.search(says, out), out
 
@@ -503,18 +492,24 @@ def test_evaluate_refuses_bad_predictions(
     ],
 )
 def test_device_and_precision_are_checked_before_any_work(
-    corpus, tmp_path, args, message
+    recipe, corpus, tmp_path, args, message
 ):
     """Refused before the data are prepared or a teacher is trained."""
-    code, out = _train(corpus, tmp_path / "out", *args, hparams="iusp.yaml")
+    code, out = _train(
+        recipe, corpus, tmp_path / "out", *args, hparams="iusp.yaml"
+    )
     assert code != 0 and message in out
     assert not (tmp_path / "out").exists()
 
 
-def test_student_runs_in_bf16_autocast(corpus, tmp_path):
+def test_student_runs_in_bf16_autocast(recipe, corpus, tmp_path):
     """The CPU mixed-precision path: autocast, teacher cache, float32 terms."""
     code, out = _train(
-        corpus, tmp_path / "out", "--precision=bf16", hparams="iusp.yaml"
+        recipe,
+        corpus,
+        tmp_path / "out",
+        "--precision=bf16",
+        hparams="iusp.yaml",
     )
     assert code == 0, out[-3000:]
     folder = tmp_path / "out" / "iusp_tiny" / "1234"

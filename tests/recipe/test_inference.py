@@ -7,10 +7,6 @@ Authors
 
 import csv
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,37 +15,17 @@ import torch
 
 from speechbrain.inference.interfaces import foreign_class
 
-from speechbrain_iusp.demo import generate_corpus
 from speechbrain_iusp.inference import AudioTagger, OnnxTagger
-
-ROOT = Path(__file__).resolve().parents[2]
-TRAIN = ROOT / "recipes" / "DCASE2019" / "train.py"
-
-
-def _run(args, check=True):
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    proc = subprocess.run(
-        [sys.executable, *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if check:
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(recipe, tiny_corpus, tmp_path_factory):
     """A finished (debug) baseline run on the tiny corpus, and its data."""
     base = tmp_path_factory.mktemp("product")
-    data = base / "sonyc"
-    generate_corpus(data, size="tiny", seed=5, workers=1)
-    _, out = _run(
+    data = tiny_corpus(5)
+    out = recipe.run(
         [
-            TRAIN,
+            recipe.train,
             "hparams/baseline.yaml",
             f"--data_folder={data}",
             f"--output_root={base / 'results'}",
@@ -65,11 +41,11 @@ def run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def exported(run, tmp_path_factory):
+def exported(recipe, run, tmp_path_factory):
     """The run exported with ONNX, int8 and validate thresholds."""
     folder, _ = run
     model_dir = tmp_path_factory.mktemp("export") / "model"
-    _, out = _run(
+    recipe.run(
         [
             "-m",
             "speechbrain_iusp.export",
@@ -114,13 +90,13 @@ def test_the_run_writes_a_model_folder_that_tags_like_the_run(run):
     assert abs(float(probs[0, 0]) - float(rows[0][tags[0]])) <= 1e-5
 
 
-def test_tag_cli_csv_scores_like_the_run(run, exported, tmp_path):
+def test_tag_cli_csv_scores_like_the_run(recipe, run, exported, tmp_path):
     folder, data = run
     model_dir, _ = exported
     metrics = json.loads((folder / "metrics.json").read_text())
     for backend in ("torch", "onnx"):
         out_csv = tmp_path / f"{backend}.csv"
-        _, out = _run(
+        out = recipe.run(
             [
                 "-m",
                 "speechbrain_iusp.tag",
@@ -136,7 +112,7 @@ def test_tag_cli_csv_scores_like_the_run(run, exported, tmp_path):
         assert out.count(".wav:") == len(_test_wavs(data))
         for mode in ("coarse", "fine"):
             scored = tmp_path / f"{backend}_{mode}.json"
-            _run(
+            recipe.run(
                 [
                     "-m",
                     "speechbrain_iusp.evaluate",
@@ -215,7 +191,7 @@ def test_long_recording_is_tagged_in_windows(run, tmp_path):
     assert len(tagger.tag_file(resampled)["scores"]) == 37
 
 
-def test_bad_input_is_named(run, tmp_path):
+def test_bad_input_is_named(recipe, run, tmp_path):
     folder, data = run
     model_dir = folder / "model"
     empty = tmp_path / "empty.wav"
@@ -226,7 +202,7 @@ def test_bad_input_is_named(run, tmp_path):
     garbage.write_bytes(b"not audio")
     good = _test_wavs(data)[0]
     missing = tmp_path / "missing.wav"
-    code, out = _run(
+    code, out = recipe.call(
         [
             "-m",
             "speechbrain_iusp.tag",
@@ -238,7 +214,6 @@ def test_bad_input_is_named(run, tmp_path):
             short,
             good,
         ],
-        check=False,
     )
     assert code == 1  # some files could not be tagged, the others were
     assert f"{missing}: no such file" in out
@@ -252,14 +227,13 @@ def test_bad_input_is_named(run, tmp_path):
     (broken / "hyperparams.yaml").write_text(
         (model_dir / "hyperparams.yaml").read_text()
     )
-    code, out = _run(
-        ["-m", "speechbrain_iusp.tag", "--model", broken, good], check=False
+    code, out = recipe.call(
+        ["-m", "speechbrain_iusp.tag", "--model", broken, good]
     )
     assert code == 2
     assert "not a complete model folder: no ['model.ckpt']" in out
-    code, out = _run(
+    code, out = recipe.call(
         ["-m", "speechbrain_iusp.export", tmp_path, tmp_path / "m"],
-        check=False,
     )
     assert code == 2 and "not a finished run" in out
 
@@ -270,10 +244,9 @@ def _tagger(model_dir):
     )
 
 
-def _tag(model_dir, *args):
-    return _run(
+def _tag(recipe, model_dir, *args):
+    return recipe.call(
         ["-m", "speechbrain_iusp.tag", "--model", model_dir, *args],
-        check=False,
     )
 
 
@@ -359,7 +332,7 @@ def test_speechbrain_classifier_names(run):
     assert torch.allclose(out[0], probs, atol=1e-5) and out[3] == labels
 
 
-def test_onnx_backend_runs_without_the_yaml(run, exported, tmp_path):
+def test_onnx_backend_runs_without_the_yaml(recipe, run, exported, tmp_path):
     folder, data = run
     model_dir, _ = exported
     bare = tmp_path / "bare"
@@ -380,12 +353,12 @@ def test_onnx_backend_runs_without_the_yaml(run, exported, tmp_path):
     got, _ = onnx.tag_batch(batch, lens)
     want, _ = torch_tagger.tag_batch(batch, lens)
     assert torch.allclose(got, want, atol=1e-4)
-    code, out = _tag(bare, clip, "--backend", "onnx")
+    code, out = _tag(recipe, bare, clip, "--backend", "onnx")
     assert code == 0 and f"{clip}: " in out
-    code, out = _tag(bare, clip)  # the torch backend needs the YAML
+    code, out = _tag(recipe, bare, clip)  # the torch backend needs the YAML
     assert code == 2 and "no ['hyperparams.yaml', 'model.ckpt']" in out
     (bare / "model.onnx").write_bytes(b"not a graph")
-    code, out = _tag(bare, clip, "--backend", "onnx")
+    code, out = _tag(recipe, bare, clip, "--backend", "onnx")
     assert code == 2 and f"{bare / 'model.onnx'}: not a readable ONNX" in out
     assert "Traceback" not in out
     (bare / "tagger.json").write_text("{")
@@ -393,7 +366,7 @@ def test_onnx_backend_runs_without_the_yaml(run, exported, tmp_path):
         OnnxTagger(bare)
 
 
-def test_tag_cli_checks_before_tagging(run, tmp_path):
+def test_tag_cli_checks_before_tagging(recipe, run, tmp_path):
     folder, data = run
     model_dir = folder / "model"
     wavs = _test_wavs(data)
@@ -402,7 +375,7 @@ def test_tag_cli_checks_before_tagging(run, tmp_path):
         (tmp_path / "in" / sub / "x.wav").write_bytes(src.read_bytes())
     # the output folder is created; clashing names get unique row keys
     out_csv = tmp_path / "new" / "deeper" / "p.csv"
-    code, out = _tag(model_dir, tmp_path / "in", "--csv", out_csv)
+    code, out = _tag(recipe, model_dir, tmp_path / "in", "--csv", out_csv)
     assert code == 0, out
     assert "keyed by its path relative to" in out
     with open(out_csv, newline="") as fin:
@@ -410,15 +383,17 @@ def test_tag_cli_checks_before_tagging(run, tmp_path):
     assert keys == ["a/x.wav", "b/x.wav"]
     # an output path that cannot be written stops everything before tagging
     (tmp_path / "afile").write_text("")
-    code, out = _tag(model_dir, wavs[0], "--json", tmp_path / "afile" / "j")
+    code, out = _tag(
+        recipe, model_dir, wavs[0], "--json", tmp_path / "afile" / "j"
+    )
     assert code == 2 and "is a file, not a folder" in out
     assert f"{wavs[0]}:" not in out
-    code, out = _tag(model_dir, wavs[0], "--csv", tmp_path)
+    code, out = _tag(recipe, model_dir, wavs[0], "--csv", tmp_path)
     assert code == 2 and "is a folder; give a file name" in out
-    code, out = _tag(model_dir, wavs[0], "--hop", "0")
+    code, out = _tag(recipe, model_dir, wavs[0], "--hop", "0")
     assert code == 2 and "--hop must be > 0" in out
     # nothing to tag
-    code, out = _tag(model_dir, tmp_path / "nothing.wav")
+    code, out = _tag(recipe, model_dir, tmp_path / "nothing.wav")
     assert code == 2 and "no such file or folder" in out
     # a damaged weights file is named, with the fix
     damaged = tmp_path / "damaged"
@@ -427,7 +402,7 @@ def test_tag_cli_checks_before_tagging(run, tmp_path):
         (damaged / name).write_bytes((model_dir / name).read_bytes())
     ckpt = damaged / "model.ckpt"
     ckpt.write_bytes(ckpt.read_bytes()[:2000])
-    code, out = _tag(damaged, wavs[0])
+    code, out = _tag(recipe, damaged, wavs[0])
     assert code == 2 and f"{ckpt}: the weights file is truncated" in out
     assert "python -m speechbrain_iusp.export RUN_FOLDER" in out
     assert "Traceback" not in out

@@ -1,4 +1,5 @@
-"""Losses on clip logits: multi-label soft-label KD and the tagging BCE.
+"""Losses on clip logits: soft-label KD (multi-label sigmoid or single-label
+softmax) and the tagging BCE.
 
 ``kd_loss`` follows the distillation protocol, student first:
 ``kd_loss(student_logits, teacher_logits, lengths=None, temperature=...)``.
@@ -27,12 +28,14 @@ def check_weight(weight, shape, who):
         return None
     weight = torch.as_tensor(weight)
     try:
-        torch.broadcast_shapes(weight.shape, shape)
+        fits = torch.broadcast_shapes(weight.shape, shape) == tuple(shape)
     except RuntimeError:
+        fits = False
+    if not fits:
         raise ValueError(
             f"{who}: weight of shape {tuple(weight.shape)} does not broadcast "
             f"to the logits shape {tuple(shape)}."
-        ) from None
+        )
     return weight
 
 
@@ -54,7 +57,10 @@ def _weightedreduce_batch(elementwise, weight, reduction):
     return torch.where(count > 0, total / torch.where(count > 0, count, 1), 0)
 
 
-def check_kd_options(temperature=1.0, reduction="mean"):
+KD_MODES = ("sigmoid", "softmax")
+
+
+def check_kd_options(temperature=1.0, reduction="mean", mode="sigmoid"):
     """Validate the options of :func:`kd_loss` (raises ValueError).
 
     Arguments
@@ -63,6 +69,8 @@ def check_kd_options(temperature=1.0, reduction="mean"):
         The temperature, a positive finite number.
     reduction : str
         ``"mean"``, ``"sum"`` or ``"none"``.
+    mode : str
+        ``"sigmoid"`` (multi-label) or ``"softmax"`` (single-label).
 
     Example
     -------
@@ -72,6 +80,7 @@ def check_kd_options(temperature=1.0, reduction="mean"):
     ValueError: kd_loss: temperature must be a positive number, got inf.
     """
     check_choice("reduction", reduction, REDUCTIONS)
+    check_choice("mode", mode, KD_MODES)
     if not (
         isinstance(temperature, (int, float))
         and math.isfinite(temperature)
@@ -90,13 +99,14 @@ def kd_loss(
     temperature=1.0,
     weight=None,
     reduction="mean",
+    mode="sigmoid",
 ):
-    r"""Soft-label knowledge distillation for multi-label (sigmoid) taggers.
+    r"""Soft-label knowledge distillation (Hinton et al., 2015).
 
-    Hinton et al.'s soft targets, for independent sigmoid tags: binary
-    cross-entropy between the tempered student and the tempered teacher,
-    scaled by :math:`\tau^2` so that gradient magnitudes do not shrink with
-    the temperature (not a softmax KL):
+    ``mode="sigmoid"`` (the default), for multi-label taggers with
+    independent sigmoid tags: binary cross-entropy between the tempered
+    student and the tempered teacher, scaled by :math:`\tau^2` so that
+    gradient magnitudes do not shrink with the temperature:
 
     .. math::
 
@@ -104,10 +114,22 @@ def kd_loss(
                  \mathrm{BCE}(\sigma(z^s_{bc} / \tau),
                               \sigma(z^t_{bc} / \tau))
 
+    ``mode="softmax"``, for single-label classifiers (what a classifier
+    distils): the KL divergence from the tempered teacher to the tempered
+    student over the classes (the last axis), scaled by :math:`\tau^2`,
+    averaged over the examples:
+
+    .. math::
+
+        L_{KD} = \tau^2 \, \mathrm{mean}_{b} \sum_c p^t_{bc}
+                 (\log p^t_{bc} - \log p^s_{bc}), \quad
+        p_{b} = \mathrm{softmax}(z_b / \tau)
+
     The teacher side is detached (gradients never reach the teacher). The
-    BCE against soft targets equals the Bernoulli KL divergence plus the
-    teacher's entropy, a constant: same gradient, but its minimum is not 0.
-    Computed in float32 with autocast off.
+    sigmoid BCE against soft targets equals the Bernoulli KL divergence plus
+    the teacher's entropy, a constant: same gradient, but its minimum is not
+    0; the softmax KL is 0 when the two distributions agree. Computed in
+    float32 (float64 inputs in float64) with autocast off.
 
     It follows the distillation protocol, student first, so
     ``!name:speechbrain_iusp.kd_loss`` works as a distillation term.
@@ -116,6 +138,8 @@ def kd_loss(
 
         distill_terms:
             - {name: kd, loss: !name:speechbrain_iusp.kd_loss, temperature: 2.0}
+            # a single-label classifier:
+            - {name: kd, loss: kd, temperature: 4.0, mode: softmax}
 
     Arguments
     ---------
@@ -129,11 +153,15 @@ def kd_loss(
     temperature : float
         The temperature :math:`\tau > 0`.
     weight : torch.Tensor, optional
-        Elementwise weight or mask broadcastable to the logits ([B, C]);
-        the mean is then taken over the weighted elements,
-        ``sum(w * l) / sum(w)`` (0 if all weights are 0).
+        Sigmoid: an elementwise weight or mask broadcastable to the logits
+        ([B, C]); softmax: a weight per example, broadcastable to [B]. The
+        mean is then taken over the weighted terms, ``sum(w * l) / sum(w)``
+        (0 if all weights are 0).
     reduction : str
-        ``"mean"``, ``"sum"`` or ``"none"`` (elementwise, weighted).
+        ``"mean"``, ``"sum"`` or ``"none"`` (per element for sigmoid, per
+        example for softmax, weighted).
+    mode : str
+        ``"sigmoid"`` (multi-label) or ``"softmax"`` (single-label).
 
     Returns
     -------
@@ -150,9 +178,12 @@ def kd_loss(
     >>> loss.backward()
     >>> teacher.grad is None
     True
+    >>> same = kd_loss(teacher, teacher, mode="softmax")
+    >>> round(same.item(), 6)
+    0.0
     """
     who = "kd_loss"
-    check_kd_options(temperature, reduction)
+    check_kd_options(temperature, reduction, mode)
     if lengths is not None and not isinstance(lengths, torch.Tensor):
         raise TypeError(
             f"{who}: the third argument is the relative lengths (ignored for "
@@ -165,12 +196,21 @@ def kd_loss(
             f"differs from teacher logits shape "
             f"{tuple(teacher_logits.shape)}."
         )
-    weight = check_weight(weight, student_logits.shape, who)
+    softmax = mode == "softmax"
+    shape = student_logits.shape[:-1] if softmax else student_logits.shape
+    weight = check_weight(weight, shape, who)
     dtype = compute_dtype(student_logits, teacher_logits)
     with no_autocast(student_logits):
         zs = student_logits.to(dtype) / temperature
-        target = torch.sigmoid(teacher_logits.detach().to(dtype) / temperature)
-        loss = F.binary_cross_entropy_with_logits(zs, target, reduction="none")
+        zt = teacher_logits.detach().to(dtype) / temperature
+        if softmax:
+            log_pt = F.log_softmax(zt, dim=-1)
+            log_ps = F.log_softmax(zs, dim=-1)
+            loss = (log_pt.exp() * (log_pt - log_ps)).sum(dim=-1)
+        else:
+            loss = F.binary_cross_entropy_with_logits(
+                zs, torch.sigmoid(zt), reduction="none"
+            )
         loss = loss * (temperature * temperature)
         return _weightedreduce_batch(loss, weight, reduction)
 

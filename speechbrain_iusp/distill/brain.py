@@ -18,10 +18,12 @@ from speechbrain_iusp.distill.checkpoints import (
     discard_incomplete_checkpoints,
 )
 from speechbrain_iusp.distill.mixup import mixup
-from speechbrain_iusp.distill.taps import run_with_taps
+from speechbrain_iusp.distill.taps import UnknownTapError, run_with_taps
 from speechbrain_iusp.distill.teacher import FrozenTeacher, tap_lengths
 from speechbrain_iusp.distill.terms import DistillTerm
 from speechbrain_iusp.losses import tagging_bce_loss
+from speechbrain_iusp.losses.layouts import time_axis
+from speechbrain_iusp.models.wrapping import unwrap
 from speechbrain_iusp.runtime import resolve_precision
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,13 @@ class DistillationBrain(sb.Brain):
     * ``_wrap_distributed`` (a private SpeechBrain method): on CPU (gloo) it
       wraps in DDP without SyncBatchNorm, which PyTorch refuses for CPU
       modules; GPU runs keep SpeechBrain's wrapping.
+
+    Mistakes fail before the first optimisation step: both models run
+    with every tap on the first batch (``compute_forward``), and a
+    misspelt tap is refused naming its terms and the closest tap names;
+    an error inside a term names the term, its taps, shapes and layouts.
+    With the teacher cache, the terms' teacher layouts say where it cuts
+    time (:class:`DistillTerm`).
 
     Batch contract: ``batch.id``; either ``batch.feats`` (features
     ``[B, T, F]`` and relative lengths, e.g. from a
@@ -206,13 +215,15 @@ class DistillationBrain(sb.Brain):
             )
         self.frozen_teacher = None
         if module is not None:
+            cache = self._teacher_cache()
             self.frozen_teacher = FrozenTeacher(
                 module,
                 taps=[t.teacher_tap for t in self.terms],
-                cache=self._teacher_cache(),
+                cache=cache,
                 device=self.device,
                 precision=self.precision,
                 eval_precision=self.eval_precision,
+                time_axes=self._teacher_time_axes(cache is not None),
             )
             self.frozen_teacher.check_outside(self.modules, self.checkpointer)
             self.frozen_teacher.freeze()
@@ -266,6 +277,55 @@ class DistillationBrain(sb.Brain):
             )
             return None
         return setting
+
+    def _teacher_time_axes(self, cached):
+        """Teacher tap -> time axis, from the terms' teacher layouts.
+
+        With the cache on, terms that read one tap with time on different
+        axes are refused: the cache cuts each tap along one axis.
+        """
+        axes, readers = {}, {}
+        for term in self.terms:
+            tap, axis = term.teacher_tap, time_axis(term.layouts[1])
+            if cached and axes.get(tap, axis) != axis:
+                raise ValueError(
+                    f"distill terms {readers[tap]!r} and {term.name!r} read "
+                    f"the teacher tap {tap!r} with time on axes "
+                    f"{axes[tap]} and {axis} (their teacher layouts): the "
+                    "teacher cache cuts a tap along one time axis; give them "
+                    "the same teacher_layout"
+                )
+            axes[tap], readers[tap] = axis, term.name
+        return axes
+
+    def _tap_error(self, err, side):
+        """A misspelt tap: the terms that read it and the closest names."""
+        tap, users = err.tap, []
+        for term in self.terms:
+            if side == "student" and term.student_tap == err.tap:
+                users.append(term.name)
+            elif side == "teacher" and err.tap in (
+                self.frozen_teacher.member_taps(term.teacher_tap)
+            ):
+                users.append(term.name)
+                tap = term.teacher_tap  # an ensemble's rnn, not rnn@0
+        suffix = err.tap[len(tap) :]  # e.g. an ensemble member's "@0"
+        close = err.suggestions(tap, suffix)
+        hidden = [
+            name[: len(name) - len(suffix)]
+            for name in err.hidden
+            if name.endswith(suffix)
+        ]
+        model = self.modules.model if side == "student" else self.teacher
+        hint = f"did you mean {' or '.join(map(repr, close))}? "
+        return ValueError(
+            f"distill term(s) {', '.join(map(repr, users))}: unknown tap "
+            f"{tap!r} of the {side} ({type(unwrap(model)).__name__}); "
+            + (hint if close else "")
+            + f"A tap is {'logits'!r}, a name of the model's hidden dict "
+            f"({', '.join(hidden) or 'none'}) or one of its "
+            f"{len(err.paths)} module paths (model.named_modules())."
+        )
 
     def fit(self, epoch_counter, train_set, valid_set=None, *args, **kwargs):
         """Runs ``sb.Brain.fit``; remembers whether there is a valid set.
@@ -384,14 +444,21 @@ class DistillationBrain(sb.Brain):
                 feats, lens, targets, weight, cfg.mixup_alpha
             )
 
-        logits, student = run_with_taps(
-            self.modules.model, feats, lens, self.student_taps
-        )
+        # A misspelt tap fails here on the first batch, before any step.
+        try:
+            logits, student = run_with_taps(
+                self.modules.model, feats, lens, self.student_taps
+            )
+        except UnknownTapError as err:
+            raise self._tap_error(err, "student") from err
         teacher = None
         if self.frozen_teacher is not None and self.terms:
-            teacher = self.frozen_teacher.outputs(
-                batch.id, feats, lens, stage, _get(batch, "feats_key")
-            )
+            try:
+                teacher = self.frozen_teacher.outputs(
+                    batch.id, feats, lens, stage, _get(batch, "feats_key")
+                )
+            except UnknownTapError as err:
+                raise self._tap_error(err, "teacher") from err
         taps = tap_lengths(
             self.modules.model, lens, feats.shape[1], self.student_taps
         )

@@ -9,6 +9,7 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
+import difflib
 import inspect
 
 import torch
@@ -17,6 +18,73 @@ from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 from speechbrain_iusp.models.wrapping import unwrap
 
 LOGITS = "logits"
+
+
+class UnknownTapError(ValueError):
+    """A tap name that the model does not offer.
+
+    Arguments
+    ---------
+    message : str
+        The error message.
+    tap : str
+        The unknown tap.
+    hidden : list of str
+        The names of the model's ``hidden`` dict.
+    paths : list of str
+        The model's module paths.
+
+    Example
+    -------
+    >>> from collections import OrderedDict
+    >>> model = torch.nn.Sequential(OrderedDict(encoder=torch.nn.Linear(4, 3)))
+    >>> try:
+    ...     _ = run_with_taps(model, torch.randn(1, 4), None, ["encodr"])
+    ... except UnknownTapError as err:
+    ...     print(err.tap, err.suggestions())
+    encodr ['encoder']
+    """
+
+    def __init__(self, message, tap, hidden, paths):
+        super().__init__(message)
+        self.tap = tap
+        self.hidden = list(hidden)
+        self.paths = list(paths)
+
+    def valid(self, suffix=""):
+        """The valid taps; with ``suffix`` (e.g. an ensemble member's ``@0``)
+        only those ending with it, the suffix removed.
+
+        Arguments
+        ---------
+        suffix : str
+            A suffix the model adds to tap names.
+
+        Returns
+        -------
+        list of str
+        """
+        names = [LOGITS, *self.hidden, *self.paths]
+        if not suffix:
+            return names
+        return [n[: -len(suffix)] for n in names if n.endswith(suffix)]
+
+    def suggestions(self, tap=None, suffix=""):
+        """Close matches of ``tap`` (default: the unknown tap).
+
+        Arguments
+        ---------
+        tap : str, optional
+            The name to match, e.g. an ensemble's ``rnm`` for ``rnm@0``.
+        suffix : str
+            As for :meth:`valid`.
+
+        Returns
+        -------
+        list of str
+        """
+        valid = self.valid(suffix)
+        return difflib.get_close_matches(tap or self.tap, valid, n=3)
 
 
 def _accepted_args(fn):
@@ -195,11 +263,13 @@ def run_with_taps(model, feats, lengths, taps):
         elif t in hooked:
             acts[t] = hooked[t]
         else:
-            valid = (
-                [LOGITS] + list(hidden or known_hidden or []) + sorted(paths)
-            )
-            raise ValueError(
+            names = list(hidden or known_hidden or [])
+            valid = [LOGITS] + names + sorted(paths)
+            raise UnknownTapError(
                 f"unknown tap {t!r} for {type(raw).__name__}; valid taps: "
-                f"{valid}"
+                f"{valid}",
+                t,
+                names,
+                sorted(paths),
             )
     return logits, acts

@@ -103,7 +103,9 @@ def load_teacher(
     min_key : str, optional
         Checkpoint meta key to minimise (folders only).
     key : str
-        Name of the model recoverable in the teacher run (``model``).
+        Name of the model recoverable in the teacher run (``model``). A
+        checkpoint without it is refused with the names it holds (e.g.
+        ``embedding_model``), to pick one with ``key=``.
     collect_in : str, optional
         Where the Pretrainer collects a file source.
 
@@ -125,7 +127,7 @@ def load_teacher(
     source = str(source)
     try:
         _load_weights(teacher, source, max_key, min_key, key, collect_in)
-    except FileNotFoundError:
+    except (FileNotFoundError, RecoverableNotFoundError):
         raise
     except Exception as err:  # torch/pickle errors of a bad file
         damaged = _damaged_teacher_file(source, max_key, min_key, key)
@@ -154,6 +156,29 @@ def load_teacher(
     return teacher
 
 
+class RecoverableNotFoundError(LookupError):
+    """The teacher's checkpoint holds no recoverable named ``key``."""
+
+
+def _check_key(checkpointer, source, max_key, min_key, key):
+    """Refuses a checkpoint (or folder) without ``key``, listing its keys."""
+    found = checkpointer.find_checkpoint(max_key=max_key, min_key=min_key)
+    if found is not None:
+        where, names = found.path, sorted(found.paramfiles)
+    else:  # a model folder: <name>.ckpt files, e.g. from the hub
+        where = source
+        names = sorted(f[:-5] for f in os.listdir(source) if f[-5:] == ".ckpt")
+    if key in names or not names:
+        return
+    models = [n for n in names if "model" in n]
+    raise RecoverableNotFoundError(
+        f"Cannot load the teacher from {source!r}: {where} holds no "
+        f"recoverable {key!r}; it holds {', '.join(map(repr, names))}. "
+        "Pick the teacher's with key=, e.g. load_teacher(teacher, source, "
+        f"key={(models or names)[0]!r})."
+    )
+
+
 def _load_weights(teacher, source, max_key, min_key, key, collect_in):
     """Loads the weights of ``source`` into ``teacher`` (see load_teacher)."""
     if os.path.isdir(source):
@@ -163,6 +188,7 @@ def _load_weights(teacher, source, max_key, min_key, key, collect_in):
             logger.info(f"Loaded teacher weights from {direct}")
             return
         checkpointer = Checkpointer(source, {key: teacher})
+        _check_key(checkpointer, source, max_key, min_key, key)
         found = checkpointer.recover_if_possible(
             max_key=max_key, min_key=min_key
         )
@@ -254,9 +280,11 @@ class TeacherCache:
     CPU per utterance without padding, and re-padded with zeros on
     ``fetch`` (to the longest clip of the batch, which is the padded length
     of SpeechBrain batches), so shuffling and any batch composition work.
-    Time-major outputs (``dim >= 3``: ``[B, T, ...]``) are cut to
-    ``round(length * T)`` frames; ``[B, D]`` outputs (logits) are stored per
-    row.
+    Outputs with a time axis (``dim >= 3``) are cut to ``round(length *
+    T)`` frames along it: axis 1 (``[B, T, ...]``), or the axis that
+    ``time_axes`` (tap -> axis, set by :class:`FrozenTeacher` from the
+    terms' teacher layouts) gives, e.g. 2 for ``[B, C, T]``; ``[B, D]``
+    outputs (logits) are stored per row.
 
     The cache is bound to a fingerprint of the teacher's weights and of the
     cached taps (:func:`teacher_fingerprint`); binding another fingerprint
@@ -304,6 +332,14 @@ class TeacherCache:
     >>> cache.bind("teacher-b")
     >>> len(cache)
     0
+    >>> cache.time_axes = {"blocks.2": 2}  # [B, C, T]
+    >>> ecapa = torch.randn(2, 6, 4)
+    >>> cache.store(["a", "b"], {"blocks.2": ecapa}, lengths)
+    >>> cache.entries["b"]["blocks.2"].shape
+    torch.Size([6, 2])
+    >>> out = cache.fetch(["b", "a"], "cpu")["blocks.2"]
+    >>> torch.equal(out[1], ecapa[0]), out[0, :, 2:].abs().max().item()
+    (True, 0.0)
     """
 
     def __init__(self, dtype=None, path=None, folder=None):
@@ -317,6 +353,7 @@ class TeacherCache:
         self.dirty = False
         self.hits = 0
         self.misses = 0
+        self.time_axes = {}  # tap -> time axis, where not 1 (FrozenTeacher)
 
     def __len__(self):
         """Number of cached utterances."""
@@ -400,13 +437,15 @@ class TeacherCache:
             if self.dtype is not None:
                 value = value.to(self.dtype)
             value = value.cpu()
-            if value.dim() >= 3:
+            axis = self.time_axes.get(name, 1)
+            if value.dim() >= 3 and value.dim() > axis:
                 lens = lengths[name] if isinstance(lengths, dict) else lengths
                 lens = lens.detach().float().cpu()
-                n = torch.round(lens * value.shape[1]).long()
-                n = n.clamp(1, value.shape[1]).tolist()
+                n = torch.round(lens * value.shape[axis]).long()
+                n = n.clamp(1, value.shape[axis]).tolist()
                 per_tap[name] = [
-                    value[i, : n[i]].clone() for i in range(len(n))
+                    value[i].narrow(axis - 1, 0, n[i]).clone()
+                    for i in range(len(n))
                 ]
             else:
                 per_tap[name] = [value[i].clone() for i in range(len(ids))]
@@ -435,9 +474,14 @@ class TeacherCache:
         for name in entries[0]:
             values = [e[name] for e in entries]
             if values[0].dim() >= 2:
+                axis = self.time_axes.get(name, 1) - 1  # in an entry
+                axis = axis if values[0].dim() > axis else 0
+                values = [v.movedim(axis, 0) for v in values]
                 value = torch.nn.utils.rnn.pad_sequence(
                     values, batch_first=True
                 )
+                if axis:
+                    value = value.movedim(1, axis + 1).contiguous()
             else:
                 value = torch.stack(values)
             out[name] = value.to(device, non_blocking=True)
@@ -501,6 +545,9 @@ class FrozenTeacher:
         Autocast of the TRAIN forward: ``fp32`` (off), ``bf16`` or ``fp16``.
     eval_precision : str
         The same for VALID and TEST.
+    time_axes : dict, optional
+        Tap -> its time axis where it is not 1 (e.g. 2 for a ``[B, C, T]``
+        tap): where the cache cuts and pads; part of its fingerprint.
 
     Example
     -------
@@ -524,12 +571,19 @@ class FrozenTeacher:
         device="cpu",
         precision="fp32",
         eval_precision="fp32",
+        time_axes=None,
     ):
         self.module = module
         self.device = device
         self.train_dtype = AMPConfig.from_name(precision).dtype
         self.eval_dtype = AMPConfig.from_name(eval_precision).dtype
         self.taps = sorted({m for tap in taps for m in self.member_taps(tap)})
+        self.time_axes = {
+            member: axis
+            for tap, axis in (time_axes or {}).items()
+            if axis != 1
+            for member in self.member_taps(tap)
+        }
         if cache is None or isinstance(cache, TeacherCache):
             self.cache = cache
         else:
@@ -612,7 +666,12 @@ class FrozenTeacher:
         self.module.to(self.device)
         self.freeze()
         if self.cache is not None:
-            taps = [LOGITS] + self.taps
+            axes = self.time_axes
+            taps = [LOGITS] + [
+                f"{t}|time_axis={axes[t]}" if t in axes else t
+                for t in self.taps
+            ]
+            self.cache.time_axes = dict(axes)
             self.cache.bind(teacher_fingerprint(self.module, taps))
 
     def outputs(self, ids, feats, lens, stage, feats_keys=None):

@@ -16,7 +16,9 @@ terms. ``lengths`` are SpeechBrain relative lengths ``[B]``.
 * :mod:`.logits`: :func:`kd_loss` and the task loss
   :func:`tagging_bce_loss`;
 * :mod:`.registry`: the modules, :data:`LOSSES`, :func:`register_loss`,
-  :func:`get_loss`.
+  :func:`get_loss`;
+* :mod:`.layouts`: the ``layout`` option of IUSP and SP, where time is
+  (``btd``, ``btfc``, ``bct``, ``bcft``, ``bctf``).
 
 All losses switch autocast off and compute in float32 (float64 inputs stay
 float64). The maths is specified in ``docs/losses.md``.

@@ -17,6 +17,7 @@ import inspect
 
 from torch import nn
 
+from speechbrain_iusp.losses.layouts import parse_layout
 from speechbrain_iusp.losses.logits import check_kd_options, kd_loss
 from speechbrain_iusp.losses.similarity import (
     check_iusp_options,
@@ -186,6 +187,18 @@ class _FunctionLoss(nn.Module):
         fn = type(self).function
         return fn(student, teacher, lengths, **self.kwargs, **extra)
 
+    @property
+    def layouts(self):
+        """The ``(student, teacher)`` layouts (None where not given).
+
+        Returns
+        -------
+        tuple
+        """
+        if "layout" not in self.options():
+            return (None, None)
+        return parse_layout(self.kwargs.get("layout"))
+
     def extra_repr(self):
         """The construction options."""
         return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
@@ -202,12 +215,14 @@ class IUSPLoss(_FunctionLoss):
         iusp: !new:speechbrain_iusp.IUSPLoss
             method: auto
             time_align: pool
+        iusp_ecapa: !new:speechbrain_iusp.IUSPLoss
+            layout: [btd, bct]  # student [B, T, D], teacher [B, C, T]
 
     Arguments
     ---------
     **kwargs
         Options of :func:`iusp_loss`: ``method``, ``time_align``, ``eps``,
-        ``reduction``, ``factored_dtype``.
+        ``reduction``, ``factored_dtype``, ``similarity``, ``layout``.
 
     Example
     -------
@@ -216,6 +231,8 @@ class IUSPLoss(_FunctionLoss):
     >>> student, teacher = torch.randn(2, 10, 3), torch.randn(2, 10, 8)
     >>> loss_fn(student, teacher, torch.tensor([1.0, 0.5])).shape
     torch.Size([])
+    >>> get_loss("iusp", layout="bct").layouts
+    ('bct', 'bct')
     """
 
     function = staticmethod(iusp_loss)
@@ -232,11 +249,13 @@ class SPLoss(_FunctionLoss):
     Config (hyperpyyaml)::
 
         sp: !new:speechbrain_iusp.SPLoss
+        sp_ecapa: !new:speechbrain_iusp.SPLoss
+            layout: bct
 
     Arguments
     ---------
     **kwargs
-        Options of :func:`sp_loss`: ``eps``, ``reduction``.
+        Options of :func:`sp_loss`: ``eps``, ``reduction``, ``layout``.
 
     Example
     -------
@@ -260,12 +279,13 @@ class KDLoss(_FunctionLoss):
 
         kd: !new:speechbrain_iusp.KDLoss
             temperature: 2.0
+            mode: sigmoid  # multi-label; softmax for a single-label task
 
     Arguments
     ---------
     **kwargs
         Options of :func:`kd_loss`: ``temperature``, ``weight``,
-        ``reduction``.
+        ``reduction``, ``mode``.
 
     Example
     -------
@@ -280,9 +300,9 @@ class KDLoss(_FunctionLoss):
     function = staticmethod(kd_loss)
 
     @staticmethod
-    def check(temperature=1.0, weight=None, reduction="mean"):
+    def check(temperature=1.0, weight=None, reduction="mean", mode="sigmoid"):
         """Validates the KD options (see :func:`check_kd_options`)."""
-        check_kd_options(temperature, reduction)
+        check_kd_options(temperature, reduction, mode)
 
     @property
     def temperature(self):

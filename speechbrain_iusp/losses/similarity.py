@@ -22,6 +22,11 @@ from speechbrain_iusp.losses.common import (
     reduce_batch,
     true_lengths,
 )
+from speechbrain_iusp.losses.layouts import (
+    check_time_axes,
+    parse_layout,
+    to_btd,
+)
 
 IUSP_METHODS = ("auto", "gram", "factored")
 IUSP_SIMILARITIES = ("gram", "cosine")
@@ -63,6 +68,7 @@ def check_iusp_options(
     reduction="mean",
     factored_dtype=None,
     similarity="gram",
+    layout=None,
 ):
     """Validate the options of :func:`iusp_loss` (raises ValueError).
 
@@ -80,6 +86,9 @@ def check_iusp_options(
         None, float32 or float64.
     similarity : str
         ``"gram"`` or ``"cosine"``.
+    layout : str, tuple or None
+        A layout name or a ``(student, teacher)`` pair (see
+        :mod:`~speechbrain_iusp.losses.layouts`).
 
     Returns
     -------
@@ -98,10 +107,11 @@ def check_iusp_options(
     check_choice("time_align", time_align, TIME_ALIGN)
     check_choice("reduction", reduction, REDUCTIONS)
     check_eps(eps)
+    parse_layout(layout)
     return _factored_dtype(factored_dtype)
 
 
-def check_sp_options(eps=DEFAULT_EPS, reduction="mean"):
+def check_sp_options(eps=DEFAULT_EPS, reduction="mean", layout=None):
     """Validate the options of :func:`sp_loss` (raises ValueError).
 
     Arguments
@@ -110,22 +120,12 @@ def check_sp_options(eps=DEFAULT_EPS, reduction="mean"):
         Positive normalisation epsilon.
     reduction : str
         ``"mean"``, ``"sum"`` or ``"none"``.
+    layout : str, tuple or None
+        A layout name or a ``(student, teacher)`` pair.
     """
     check_choice("reduction", reduction, REDUCTIONS)
     check_eps(eps)
-
-
-def _fold_frames(x, who, role):
-    """View ``[B, T, *feature]`` as ``[B, T, D]`` with ``D = prod(feature)``."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{who}: {role} must be a torch.Tensor, got {type(x)}.")
-    if x.dim() < 3:
-        raise ValueError(
-            f"{who}: {role} must have a time axis, shape [B, T, D] or "
-            f"[B, T, F, C]; got shape {tuple(x.shape)}. For clip-level "
-            "embeddings [B, D] use sp_loss instead."
-        )
-    return x.reshape(x.shape[0], x.shape[1], -1)
+    parse_layout(layout)
 
 
 def _masked_time_pool(x, mask, out_frames):
@@ -305,6 +305,7 @@ def iusp_loss(
     reduction="mean",
     factored_dtype=None,
     similarity="gram",
+    layout=None,
 ):
     r"""Intra-utterance similarity preserving (IUSP) distillation loss.
 
@@ -357,14 +358,18 @@ def iusp_loss(
         # or, as a module with the distillation protocol:
         iusp: !new:speechbrain_iusp.IUSPLoss
             time_align: pool
+        # ECAPA-TDNN blocks give [B, C, T]: say where time is
+        iusp_ecapa: !new:speechbrain_iusp.IUSPLoss
+            layout: bct
 
     Arguments
     ---------
     student : torch.Tensor
-        Student frame activations [B, T, D_s] or [B, T, F', C'].
+        Student frame activations [B, T, D_s] or [B, T, F', C'], or
+        channel-first as ``layout`` says.
     teacher : torch.Tensor
         Teacher frame activations [B, T, D_t] or [B, T, F, C] (any trailing
-        feature dims are folded).
+        feature dims are folded), or as ``layout`` says.
     lengths : torch.Tensor, optional
         SpeechBrain relative lengths [B] in (0, 1]. Utterance ``n`` keeps
         its first ``T_n = round(lengths[n] * T)`` frames (float64 product,
@@ -405,6 +410,13 @@ def iusp_loss(
         about 1e-7 absolute error per row, i.e. ~1e-7 / T_n on an
         utterance's loss), at about 3x the CPU time. The Gram path, which
         subtracts the normalised rows explicitly, does not need it.
+    layout : str, tuple or None
+        Where time is: ``"btd"`` (``[B, T, *feature]``), ``"btfc"``,
+        ``"bct"``, ``"bcft"`` or ``"bctf"``, or a pair ``(student,
+        teacher)``. Each tensor is moved to ``[B, T, D]`` first, so the
+        value equals the default computation on the transposed tensors.
+        ``None`` (default) reads time on axis 1 but refuses shapes that
+        look channel-first (see ``docs/losses.md``, "Layouts").
 
     Returns
     -------
@@ -428,13 +440,20 @@ def iusp_loss(
     torch.Size([2])
     >>> iusp_loss(teacher, teacher).item()
     0.0
+    >>> ecapa_t, ecapa_s = torch.randn(2, 32, 50), torch.randn(2, 8, 50)
+    >>> bct = iusp_loss(ecapa_s, ecapa_t, lengths, layout="bct")
+    >>> btd = iusp_loss(ecapa_s.mT, ecapa_t.mT, lengths)
+    >>> torch.equal(bct, btd)
+    True
     """
     who = "iusp_loss"
     matmul_dtype = check_iusp_options(
         method, time_align, eps, reduction, factored_dtype, similarity
     )
-    ft = _fold_frames(teacher, who, "teacher")
-    fs = _fold_frames(student, who, "student")
+    layouts = parse_layout(layout)
+    fs = to_btd(student, layouts[0], who, "student")
+    ft = to_btd(teacher, layouts[1], who, "teacher")
+    check_time_axes(student, teacher, layouts, who)
     if ft.shape[0] != fs.shape[0]:
         raise ValueError(
             f"{who}: teacher and student batch sizes differ: teacher shape "
@@ -447,12 +466,17 @@ def iusp_loss(
         )
     batch, t_t, t_s = ft.shape[0], ft.shape[1], fs.shape[1]
     if t_t != t_s and time_align == "error":
+        where = (
+            "time on axis 1, the default; pass layout= if it is elsewhere"
+            if layouts == (None, None)
+            else f"layouts (student, teacher) {layouts}"
+        )
         raise ValueError(
             f"{who}: teacher and student frame counts differ: teacher shape "
             f"{tuple(teacher.shape)} (T={t_t}) vs student shape "
-            f"{tuple(student.shape)} (T={t_s}). Tap layers with the same "
-            "time resolution, or pass time_align='pool' to average-pool the "
-            "longer one over time to the shorter length."
+            f"{tuple(student.shape)} (T={t_s}) ({where}). Tap layers with "
+            "the same time resolution, or pass time_align='pool' to "
+            "average-pool the longer one over time to the shorter length."
         )
     dtype = compute_dtype(ft, fs)
     with no_autocast(ft):
@@ -496,7 +520,9 @@ def iusp_loss(
     return reduce_batch(per_utt, reduction)
 
 
-def frame_similarity(x, lengths=None, similarity="gram", eps=DEFAULT_EPS):
+def frame_similarity(
+    x, lengths=None, similarity="gram", eps=DEFAULT_EPS, layout=None
+):
     """The T x T frame similarity matrices that :func:`iusp_loss` compares.
 
     ``gram``: ``G = F F^T`` with each row L2-normalised; ``cosine``: the
@@ -514,6 +540,8 @@ def frame_similarity(x, lengths=None, similarity="gram", eps=DEFAULT_EPS):
         ``"gram"`` or ``"cosine"``.
     eps : float
         Norm floor, as in :func:`iusp_loss`.
+    layout : str, optional
+        Where time is in ``x`` (see :func:`iusp_loss`); None: axis 1.
 
     Returns
     -------
@@ -533,7 +561,8 @@ def frame_similarity(x, lengths=None, similarity="gram", eps=DEFAULT_EPS):
             f"frame_similarity: similarity must be one of "
             f"{IUSP_SIMILARITIES}, got {similarity!r}"
         )
-    f = _fold_frames(x, "frame_similarity", "x")
+    parse_layout(layout)
+    f = to_btd(x, layout, "frame_similarity", "x")
     f = f.to(compute_dtype(f, f))
     frames = true_lengths(
         lengths, f.shape[0], f.shape[1], f.device, "frame_similarity"
@@ -550,8 +579,13 @@ def frame_similarity(x, lengths=None, similarity="gram", eps=DEFAULT_EPS):
 # ---------------------------------------------------------------------------
 
 
-def _mask_time_axis(x, lengths, who):
-    """Zero the padded frames of ``x`` [B, T, ...] (no-op for [B, D])."""
+def _mask_time_axis(x, lengths, who, layout=None, role="x"):
+    """Zero the padded frames of ``x`` [B, T, ...] (no-op for [B, D]).
+
+    With a layout other than ``btd``, ``x`` is first moved to [B, T, D].
+    """
+    if layout not in (None, "btd"):
+        x = to_btd(x, layout, who, role)
     if lengths is None or x.dim() < 3:
         return x
     frames = true_lengths(lengths, x.shape[0], x.shape[1], x.device, who)
@@ -560,7 +594,14 @@ def _mask_time_axis(x, lengths, who):
     return torch.where(mask, x, 0.0)
 
 
-def sp_loss(student, teacher, lengths=None, eps=DEFAULT_EPS, reduction="mean"):
+def sp_loss(
+    student,
+    teacher,
+    lengths=None,
+    eps=DEFAULT_EPS,
+    reduction="mean",
+    layout=None,
+):
     r"""Similarity-preserving (SP) distillation loss of Tung & Mori.
 
     Tung & Mori, "Similarity-Preserving Knowledge Distillation", ICCV 2019,
@@ -583,6 +624,9 @@ def sp_loss(student, teacher, lengths=None, eps=DEFAULT_EPS, reduction="mean"):
         sp: !new:speechbrain_iusp.SPLoss
         # or the function:
         distill_loss: !name:speechbrain_iusp.sp_loss
+        # channel-first maps (time is only needed to mask the padding)
+        sp_cnn14: !new:speechbrain_iusp.SPLoss
+            layout: bctf
 
     Arguments
     ---------
@@ -603,6 +647,11 @@ def sp_loss(student, teacher, lengths=None, eps=DEFAULT_EPS, reduction="mean"):
         ``batchmean``), ``"sum"`` (the plain squared Frobenius norm) or
         ``"none"``: the per-row squared errors
         ``||G~_t[i] - G~_s[i]||^2`` (shape [b]; ``mean`` is their sum / b^2).
+    layout : str, tuple or None
+        Where time is, as for :func:`iusp_loss`: the padding is masked
+        along that axis. ``None`` (default): axis 1, and with ``lengths``
+        the shapes that look channel-first are refused. A 2-D side needs
+        ``None`` or ``"btd"`` (a pair gives each side its own).
 
     Returns
     -------
@@ -620,9 +669,16 @@ def sp_loss(student, teacher, lengths=None, eps=DEFAULT_EPS, reduction="mean"):
     >>> perm = torch.randperm(8)
     >>> torch.allclose(loss, sp_loss(student[perm], teacher[perm]))
     True
+    >>> lengths = torch.linspace(0.5, 1.0, 8)
+    >>> bcft = sp_loss(student, teacher, lengths, layout="bcft")
+    >>> btd = sp_loss(student.permute(0, 3, 1, 2), teacher.permute(0, 3, 1, 2),
+    ...               lengths)
+    >>> torch.allclose(bcft, btd)
+    True
     """
     who = "sp_loss"
     check_sp_options(eps, reduction)
+    layouts = parse_layout(layout)
     for role, x in (("teacher", teacher), ("student", student)):
         if not isinstance(x, torch.Tensor) or x.dim() < 2:
             raise ValueError(
@@ -635,11 +691,17 @@ def sp_loss(student, teacher, lengths=None, eps=DEFAULT_EPS, reduction="mean"):
             f"{who}: teacher and student batch sizes differ: teacher shape "
             f"{tuple(teacher.shape)} vs student shape {tuple(student.shape)}."
         )
+    if lengths is not None:
+        check_time_axes(student, teacher, layouts, who)
     dtype = compute_dtype(teacher, student)
     batch = teacher.shape[0]
     with no_autocast(teacher):
-        qt = _mask_time_axis(teacher.to(dtype), lengths, who).reshape(batch, -1)
-        qs = _mask_time_axis(student.to(dtype), lengths, who).reshape(batch, -1)
+        qt = _mask_time_axis(
+            teacher.to(dtype), lengths, who, layouts[1], "teacher"
+        ).reshape(batch, -1)
+        qs = _mask_time_axis(
+            student.to(dtype), lengths, who, layouts[0], "student"
+        ).reshape(batch, -1)
         gt = F.normalize(qt @ qt.T, dim=1, eps=eps)
         gs = F.normalize(qs @ qs.T, dim=1, eps=eps)
         per_row = (gt - gs).square().sum(dim=1)

@@ -138,6 +138,7 @@ class Study:
         self.member_jobs = []
         self.teacher_members = None
         self.teacher_lock = threading.Lock()
+        self._distils = {}
         if args.storage:
             self.pool = OptunaPool(
                 run_job, args.storage, args.study_name, jobs=args.jobs
@@ -148,11 +149,7 @@ class Study:
     def job(self, kind, hparams, overrides, name, data=None):
         """A job dict for the pool (see :func:`run_job`); ``data`` is
         ``(folder, digest)`` of a corpus other than the study's."""
-        student = kind != "teachers" and bool(
-            hparams_values(
-                self.recipe / hparams, search=[self.recipe / "hparams"]
-            ).get("distill_terms")
-        )
+        student = kind != "teachers" and self.distils(hparams)
         folder, corpus = data or (self.data, self.context["corpus"])
         overrides = {"data_folder": str(folder), **overrides}
         if student:
@@ -185,6 +182,16 @@ class Study:
             "need_folder": kind == "teachers",
             "threads": self.args.threads if self.args.jobs > 1 else None,
         }
+
+    def distils(self, hparams):
+        """True when a method's hparams file has distillation terms (read
+        once per file, without building its objects)."""
+        if hparams not in self._distils:
+            values = hparams_values(
+                self.recipe / hparams, search=[self.recipe / "hparams"]
+            )
+            self._distils[hparams] = bool(values.get("distill_terms"))
+        return self._distils[hparams]
 
     def teacher_path(self):
         """The chosen teacher's run folder."""

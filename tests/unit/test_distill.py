@@ -45,17 +45,7 @@ from speechbrain_iusp.losses import (
 LOADER = {"batch_size": 8, "shuffle": True}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_dataset(24, seed=0), make_dataset(16, seed=1, prefix="val")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _brain(out_dir, model, teacher=None, terms=(), run_opts=None, **kw):

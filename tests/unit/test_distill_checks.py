@@ -16,7 +16,6 @@ import torch
 from distill_toy import (
     N_CLASSES,
     N_MELS,
-    make_dataset,
     make_hparams,
     make_student,
     make_teacher,
@@ -37,17 +36,7 @@ from speechbrain_iusp.models import TeacherEnsemble
 LOADER = {"batch_size": 8, "shuffle": True}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_dataset(24, seed=0), make_dataset(16, seed=1, prefix="val")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class ChannelFirstTeacher(torch.nn.Module):

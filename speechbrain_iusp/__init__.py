@@ -2,7 +2,7 @@
 
 The package has one folder per concept:
 
-* ``losses``: IUSP, SP, KD and the tagging BCE (pure PyTorch);
+* ``losses``: IUSP, SP, KD and the task losses (pure PyTorch);
 * ``distill``: the distillation Brain, terms, taps and the teacher;
 * ``models``: the CRNN tagger, its presets and complexity counts;
 * ``sonyc``: SONYC-UST taxonomy, targets, preparation, download, metrics;
@@ -32,6 +32,7 @@ _EXPORTS = {
     "sp_loss": "losses",
     "kd_loss": "losses",
     "tagging_bce_loss": "losses",
+    "classification_loss": "losses",
     "IUSPLoss": "losses",
     "SPLoss": "losses",
     "KDLoss": "losses",

@@ -2,6 +2,8 @@
 
 * :mod:`.brain`: :class:`DistillationBrain`, the Brain that trains a model
   on the task loss plus weighted distillation terms from a frozen teacher;
+* :mod:`.batch`: the batch contract (:func:`read_batch`) and the tasks
+  (:class:`Task`: multi-label tagging or single-label classification);
 * :mod:`.terms`: :class:`DistillTerm`, one weighted loss between a student
   and a teacher tap;
 * :mod:`.taps`: :func:`run_with_taps` and :class:`ForwardHookTap`, named
@@ -18,6 +20,7 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
+from speechbrain_iusp.distill.batch import Task, read_batch
 from speechbrain_iusp.distill.brain import DistillationBrain
 from speechbrain_iusp.distill.checkpoints import (
     RandomState,
@@ -37,6 +40,7 @@ __all__ = [
     "LOGITS",
     "DistillTerm",
     "RandomState",
+    "Task",
     "DistillationBrain",
     "ForwardHookTap",
     "FrozenTeacher",
@@ -44,6 +48,7 @@ __all__ = [
     "discard_incomplete_checkpoints",
     "load_teacher",
     "mixup",
+    "read_batch",
     "run_with_taps",
     "teacher_fingerprint",
 ]

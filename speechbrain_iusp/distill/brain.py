@@ -13,15 +13,16 @@ import speechbrain as sb
 from speechbrain.nnet.schedulers import NewBobScheduler, update_learning_rate
 from speechbrain.utils.distributed import if_main_process, run_on_main
 
+from speechbrain_iusp.distill.batch import Task, read_batch
 from speechbrain_iusp.distill.checkpoints import (
     RandomState,
     discard_incomplete_checkpoints,
 )
 from speechbrain_iusp.distill.mixup import mixup
+from speechbrain_iusp.distill.shares import ShareWeights
 from speechbrain_iusp.distill.taps import UnknownTapError, run_with_taps
 from speechbrain_iusp.distill.teacher import FrozenTeacher, tap_lengths
 from speechbrain_iusp.distill.terms import DistillTerm
-from speechbrain_iusp.losses import tagging_bce_loss
 from speechbrain_iusp.losses.layouts import time_axis
 from speechbrain_iusp.models.wrapping import unwrap
 from speechbrain_iusp.runtime import resolve_precision
@@ -36,10 +37,12 @@ _SETTINGS = {
     "mixup_alpha": 0.0,
     "teacher": None,
     "distill_terms": None,
-    "task_loss": tagging_bce_loss,
+    "task": "tagging",
+    "task_loss": None,
     "metric_stats": None,
     "metric_mode": None,
     "selection_key": None,
+    "selection_mode": "max",
     "logged_metrics": None,
     "lr_annealing": None,
     "train_logger": None,
@@ -50,7 +53,7 @@ _SETTINGS = {
 
 
 class DistillationBrain(sb.Brain):
-    """Tagger Brain with an optional frozen teacher and distillation terms.
+    """Tagger or classifier Brain with a frozen teacher and distillation terms.
 
     The trained model is ``modules["model"]`` (the teacher itself when
     training a teacher, a student otherwise); the objective is
@@ -91,14 +94,17 @@ class DistillationBrain(sb.Brain):
     With the teacher cache, the terms' teacher layouts say where it cuts
     time (:class:`DistillTerm`).
 
-    Batch contract: ``batch.id``; either ``batch.feats`` (features
-    ``[B, T, F]`` and relative lengths, e.g. from a
+    Batch contract (:mod:`speechbrain_iusp.distill.batch`, checked on every
+    batch): ``batch.id``; either ``batch.feats`` (features ``[B, T, ...]``
+    and relative lengths, e.g. from a
     :class:`~speechbrain_iusp.features.FeatureCache`, with their entry keys
     in ``batch.feats_key``, which then key the teacher cache) or
-    ``batch.sig`` (waveforms and relative lengths, featurised here);
-    ``batch.targets`` (``[B, C]``) and optionally ``batch.target_weight``
-    (``[B, C]`` element-wise task-loss weight, e.g. the SONYC-UST mask of
-    fine tags under an "X" tag).
+    ``batch.sig`` (waveforms ``[B, samples]`` and relative lengths,
+    featurised here); ``batch.targets``: multi-hot ``[B, C]`` for
+    ``task: tagging``, class indices ``[B]`` / ``[B, 1]`` or probabilities
+    ``[B, C]`` for ``task: classification``; optionally
+    ``batch.target_weight`` (``[B, C]`` for tagging, e.g. the SONYC-UST mask
+    of fine tags under an "X" tag; ``[B]`` for classification).
 
     hparams read once at construction:
 
@@ -115,23 +121,38 @@ class DistillationBrain(sb.Brain):
     * ``mixup_alpha``: train only, :func:`mixup` after ``augment``; 0 = off;
     * ``teacher``: the frozen teacher module (or ``teacher=`` here);
     * ``distill_terms``: list of :class:`DistillTerm` dicts;
-    * ``task_loss``: ``(logits, targets, weight=None) -> loss`` (default
-      :func:`speechbrain_iusp.losses.tagging_bce_loss`);
+    * ``task``: ``tagging`` (multi-label, the default) or
+      ``classification`` (single-label); see :class:`~.batch.Task`;
+    * ``task_loss``: ``(logits, targets, weight=None) -> loss`` (default:
+      :func:`~speechbrain_iusp.losses.tagging_bce_loss` for tagging,
+      :func:`~speechbrain_iusp.losses.classification_loss` for
+      classification);
     * ``metric_stats``: factory of a stage accumulator for VALID / TEST
       (``append(ids, scores, targets)``, ``summarize(**kw) -> dict``), with
-      ``metric_mode`` passed to ``summarize(mode=...)`` when set;
-    * ``selection_key``: summary key to maximise when keeping checkpoints
-      (also fed to ``NewBobScheduler`` and the epoch counter as
-      ``1 - value``); without it the lowest validation loss is kept;
-    * ``logged_metrics``: summary keys logged (x100) per stage (default:
-      the selection key);
+      ``metric_mode`` passed to ``summarize(mode=...)`` when set. Scores are
+      probabilities (sigmoid for tagging, softmax for classification); for
+      classification the targets are class indices ``[B]``, so
+      SpeechBrain's ``MetricStats(metric=classification_error)`` (with
+      ``reduction: batch``) works as it is;
+    * ``selection_key``, ``selection_mode``: the key (of the metric
+      summary, or a logged stage value such as ``loss``) whose ``max`` or
+      ``min`` (default ``max``) keeps a checkpoint; also fed to
+      ``NewBobScheduler`` and the epoch counter (``1 - value`` for a
+      maximum). Without a key the lowest validation loss is kept.
+      ``brain.selection`` gives the matching ``{"max_key": ...}`` or
+      ``{"min_key": ...}`` for ``evaluate`` and ``load_teacher``;
+    * ``logged_metrics``: summary keys logged per stage, as the metric
+      object reports them (default: the selection key);
     * ``lr_annealing``: ``NewBobScheduler`` or an epoch-based scheduler;
     * ``train_logger``, ``epoch_counter``;
     * ``teacher_cache``: ``True`` / ``False`` or a :class:`TeacherCache`;
     * ``gradient_share``: log, per TRAIN stage, each term's share of the
       gradient at its student tap (``<name>_share``, see
       ``_gradient_shares``), so that a weight can be read as "how hard the
-      term pulls that layer against the task".
+      term pulls that layer against the task". A term given a ``share``
+      instead of a weight gets the weight that holds it
+      (:class:`~speechbrain_iusp.distill.shares.ShareWeights`, saved with
+      the checkpoints; ``<name>_weight`` is logged).
 
     Logged per stage (averages over the stage's batches): ``loss`` (the
     total), ``task`` and one entry per term name (unweighted). After TEST the
@@ -193,6 +214,13 @@ class DistillationBrain(sb.Brain):
             **{k: getattr(self.hparams, k, v) for k, v in _SETTINGS.items()}
         )
         cfg.mixup_alpha = float(cfg.mixup_alpha or 0.0)
+        self.task = Task(cfg.task)
+        cfg.task_loss = cfg.task_loss or self.task.default_loss
+        if cfg.selection_mode not in ("max", "min"):
+            raise ValueError(
+                f"hparams 'selection_mode' is {cfg.selection_mode!r}; choose "
+                "'max' (e.g. an AUPRC or accuracy) or 'min' (e.g. an error)"
+            )
         cfg.logged_metrics = list(
             cfg.logged_metrics
             or ([cfg.selection_key] if cfg.selection_key else [])
@@ -230,6 +258,7 @@ class DistillationBrain(sb.Brain):
             if not self.terms:
                 logger.warning("A teacher was given without distill_terms.")
         self.student_taps = sorted({t.student_tap for t in self.terms})
+        self.share_weights = ShareWeights(self.terms)
         self.metric_stats = None
         self.last_stats = None
         self.last_metric_stats = None
@@ -244,6 +273,10 @@ class DistillationBrain(sb.Brain):
         ):
             self.checkpointer.add_recoverable(
                 "random_state", RandomState(), optional_load=True
+            )
+        if self.checkpointer is not None and self.share_weights.log_ratio:
+            self.checkpointer.add_recoverable(
+                "share_weights", self.share_weights, optional_load=True
             )
 
     # ---------------------------------------------------------------- setup
@@ -409,22 +442,22 @@ class DistillationBrain(sb.Brain):
         """
         cfg = self.cfg
         batch = batch.to(self.device)
-        targets = _data(batch.targets)
-        weight = _data(_get(batch, "target_weight"))
-        feats_data = _get(batch, "feats")
-        if feats_data is not None:
+        features = getattr(self.hparams, "compute_features", None)
+        fields = read_batch(batch, self.task, features is not None)
+        targets, weight, lens = fields.targets, fields.weight, fields.lens
+        if fields.feats is not None:
             if stage == sb.Stage.TRAIN and cfg.wav_augment is not None:
                 raise ValueError(
                     "wav_augment needs waveforms (batch.sig), but the batch "
                     "holds features (batch.feats): switch the feature cache "
                     "off to augment waveforms"
                 )
-            feats, lens = feats_data
+            feats = fields.feats
         else:
-            wavs, lens = batch.sig
+            wavs = fields.sig
             if stage == sb.Stage.TRAIN and cfg.wav_augment is not None:
                 wavs, lens = cfg.wav_augment(wavs, lens)
-            feats = self.hparams.compute_features(wavs)
+            feats = features(wavs)
         if cfg.normalize is not None:
             feats = cfg.normalize(feats, lens)
         if stage == sb.Stage.TRAIN and cfg.augment is not None:
@@ -440,6 +473,14 @@ class DistillationBrain(sb.Brain):
                 if weight is not None:
                     weight = cfg.augment.replicate_labels(weight)
         if stage == sb.Stage.TRAIN and cfg.mixup_alpha > 0:
+            if self.task.name == "classification" and (
+                not targets.is_floating_point() or targets.shape[1] == 1
+            ):
+                raise ValueError(
+                    "mixup_alpha > 0 mixes targets, so single-label targets "
+                    "must be class probabilities [B, C] (one-hot), not "
+                    "class indices; one-hot encode them in the dataset"
+                )
             feats, lens, targets, weight = mixup(
                 feats, lens, targets, weight, cfg.mixup_alpha
             )
@@ -455,7 +496,7 @@ class DistillationBrain(sb.Brain):
         if self.frozen_teacher is not None and self.terms:
             try:
                 teacher = self.frozen_teacher.outputs(
-                    batch.id, feats, lens, stage, _get(batch, "feats_key")
+                    fields.ids, feats, lens, stage, fields.feats_key
                 )
             except UnknownTapError as err:
                 raise self._tap_error(err, "teacher") from err
@@ -493,9 +534,11 @@ class DistillationBrain(sb.Brain):
             The total objective.
         """
         logits = predictions["logits"].float()
-        targets = predictions["targets"].float()
+        targets = predictions["targets"]
         task = self.cfg.task_loss(
-            logits, targets, weight=predictions["target_weight"]
+            logits,
+            self.task.loss_targets(targets),
+            weight=predictions["target_weight"],
         )
         total = task
         values = {"task": task.detach()}
@@ -511,7 +554,16 @@ class DistillationBrain(sb.Brain):
                         term, s_act, predictions["teacher"], s_lens
                     )
                     values[term.name] = value.detach()
-                    weighted.append((term, term.weight * value))
+                    weight = term.weight
+                    if term in self.share_weights:
+                        weight = self.share_weights.weight(
+                            term,
+                            task,
+                            value,
+                            predictions["student"][term.student_tap],
+                        )
+                        values[f"{term.name}_weight"] = weight
+                    weighted.append((term, weight * value))
                     total = total + weighted[-1][1]
         if stage == sb.Stage.TRAIN and self.cfg.gradient_share and weighted:
             values.update(self._gradient_shares(task, weighted, predictions))
@@ -523,7 +575,9 @@ class DistillationBrain(sb.Brain):
 
         if stage != sb.Stage.TRAIN and self.metric_stats is not None:
             self.metric_stats.append(
-                batch.id, torch.sigmoid(logits).detach().cpu(), targets.cpu()
+                batch.id,
+                self.task.scores(logits).detach().cpu(),
+                self.task.metric_targets(targets).cpu(),
             )
         return total
 
@@ -615,20 +669,39 @@ class DistillationBrain(sb.Brain):
             summary = self.metric_stats.summarize(mode=self.cfg.metric_mode)
         for key in self.cfg.logged_metrics:
             if key in summary:
-                stats[key] = 100.0 * float(summary[key])
+                stats[key] = summary[key]
         return summary
 
-    def _score(self, summary):
-        """The selection metric of a summary, or None."""
+    @property
+    def selection(self):
+        """``{"max_key": key}`` or ``{"min_key": key}`` (empty without one).
+
+        For ``evaluate(**brain.selection)`` and ``load_teacher``.
+        """
         key = self.cfg.selection_key
-        if summary is None or key is None:
+        if key is None:
+            return {"min_key": "loss"} if self.checkpointer else {}
+        return {f"{self.cfg.selection_mode}_key": key}
+
+    def _score(self, summary, stats):
+        """The selection value, from the summary or the stage stats."""
+        key = self.cfg.selection_key
+        if key is None:
             return None
-        if key not in summary:
-            raise KeyError(
-                f"selection_key {key!r} is not in the metric summary "
-                f"(keys: {sorted(summary)}); set selection_key to one of them"
-            )
-        return float(summary[key])
+        if summary is not None and key in summary:
+            return float(summary[key])
+        if key in stats:
+            return float(stats[key])
+        keys = sorted(set(summary or {}) | set(stats))
+        raise KeyError(
+            f"selection_key {key!r} is neither in the metric summary nor in "
+            f"the stage's values (keys: {keys}); set selection_key to one of "
+            "them"
+        )
+
+    def _as_loss(self, score):
+        """The selection value as something to minimise (for schedulers)."""
+        return 1.0 - score if self.cfg.selection_mode == "max" else score
 
     def _end_train(self, stats, stage_loss, epoch):
         """Keeps the train stats; saves here when there is no valid set."""
@@ -643,11 +716,11 @@ class DistillationBrain(sb.Brain):
 
     def _end_valid(self, stats, stage_loss, epoch):
         """Anneals the learning rate, logs, keeps the best checkpoint."""
-        score = self._score(self._summarize(stats))
+        score = self._score(self._summarize(stats), stats)
         lr = self._anneal(score, stage_loss, epoch)
         counter = self.cfg.epoch_counter
         if score is not None and hasattr(counter, "update_metric"):
-            counter.update_metric(1.0 - score)
+            counter.update_metric(self._as_loss(score))
         self._log(
             stats_meta={"epoch": epoch, "lr": lr},
             train_stats=self.train_stats,
@@ -671,7 +744,9 @@ class DistillationBrain(sb.Brain):
         if annealing is None or getattr(self, "optimizer", None) is None:
             return lr
         if isinstance(annealing, NewBobScheduler):
-            lr, new_lr = annealing(stage_loss if score is None else 1.0 - score)
+            lr, new_lr = annealing(
+                stage_loss if score is None else self._as_loss(score)
+            )
         else:
             lr, new_lr = annealing(epoch)
         update_learning_rate(self.optimizer, new_lr)
@@ -687,7 +762,8 @@ class DistillationBrain(sb.Brain):
             return
         key = self.cfg.selection_key
         self.checkpointer.save_and_keep_only(
-            meta={key: score, **meta}, max_keys=[key]
+            meta={**meta, key: score},
+            **{f"{self.cfg.selection_mode}_keys": [key]},
         )
 
     def _log(self, **kwargs):
@@ -703,16 +779,3 @@ class DistillationBrain(sb.Brain):
         if opt is None:
             return None
         return opt.param_groups[0]["lr"]
-
-
-def _data(value):
-    """The tensor of a PaddedData (or the value itself)."""
-    return getattr(value, "data", value)
-
-
-def _get(batch, key):
-    """``batch.key`` or None when the batch has no such key."""
-    try:
-        return getattr(batch, key)
-    except (AttributeError, KeyError):
-        return None

@@ -13,8 +13,9 @@ terms. ``lengths`` are SpeechBrain relative lengths ``[B]``.
 
 * :mod:`.similarity`: :func:`iusp_loss` (Chang et al., Interspeech 2020)
   and :func:`sp_loss` (Tung & Mori, ICCV 2019);
-* :mod:`.logits`: :func:`kd_loss` and the task loss
-  :func:`tagging_bce_loss`;
+* :mod:`.logits`: :func:`kd_loss` and the task losses
+  :func:`tagging_bce_loss` (multi-label) and :func:`classification_loss`
+  (single-label);
 * :mod:`.registry`: the modules, :data:`LOSSES`, :func:`register_loss`,
   :func:`get_loss`;
 * :mod:`.layouts`: the ``layout`` option of IUSP and SP, where time is
@@ -27,7 +28,11 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
-from speechbrain_iusp.losses.logits import kd_loss, tagging_bce_loss
+from speechbrain_iusp.losses.logits import (
+    classification_loss,
+    kd_loss,
+    tagging_bce_loss,
+)
 from speechbrain_iusp.losses.registry import (
     LOSSES,
     IUSPLoss,
@@ -44,6 +49,7 @@ from speechbrain_iusp.losses.similarity import (
 )
 
 __all__ = [
+    "classification_loss",
     "frame_similarity",
     "LOSSES",
     "IUSPLoss",

@@ -1,5 +1,5 @@
 """Losses on clip logits: soft-label KD (multi-label sigmoid or single-label
-softmax) and the tagging BCE.
+softmax), the tagging BCE and the single-label cross-entropy.
 
 ``kd_loss`` follows the distillation protocol, student first:
 ``kd_loss(student_logits, teacher_logits, lengths=None, temperature=...)``.
@@ -263,6 +263,102 @@ def tagging_bce_loss(logits, targets, weight=None, reduction="mean"):
     with no_autocast(logits):
         loss = F.binary_cross_entropy_with_logits(
             logits.to(dtype), targets.to(dtype), reduction="none"
+        )
+        return _weightedreduce_batch(loss, weight, reduction)
+
+
+def classification_loss(
+    logits, targets, weight=None, label_smoothing=0.0, reduction="mean"
+):
+    """The single-label task loss: cross-entropy on logits.
+
+    ``targets`` are class indices (``[B]`` or ``[B, 1]``, integers, as
+    SpeechBrain's ``label_encoder.encode_label_torch`` gives them) or class
+    probabilities ``[B, C]`` (one-hot, soft, or mixed by mixup). ``weight``
+    is a per-example weight ``[B]`` (or ``[B, 1]``); the mean is
+    ``sum(w * l) / sum(w)``, 0 when every weight is 0. Computed in float32
+    with autocast off.
+
+    Arguments
+    ---------
+    logits : torch.Tensor
+        Predicted logits [B, C].
+    targets : torch.Tensor
+        Class indices [B] or [B, 1], or probabilities [B, C].
+    weight : torch.Tensor, optional
+        Per-example weight [B] or [B, 1].
+    label_smoothing : float
+        As in ``torch.nn.functional.cross_entropy``.
+    reduction : str
+        ``"mean"`` (over the weighted examples), ``"sum"`` or ``"none"``.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss, a scalar unless ``reduction="none"`` (then ``[B]``).
+
+    Example
+    -------
+    >>> logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
+    >>> round(classification_loss(logits, torch.tensor([0, 2])).item(), 4)
+    0.1672
+    >>> onehot = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> round(classification_loss(logits, onehot).item(), 4)
+    0.1672
+    >>> classification_loss(logits, torch.tensor([0, 3]))
+    Traceback (most recent call last):
+    ...
+    ValueError: classification_loss: target class 3 is out of range ...
+    """
+    who = "classification_loss"
+    check_choice("reduction", reduction, REDUCTIONS)
+    if logits.dim() != 2:
+        raise ValueError(
+            f"{who}: logits must be [B, C], got {list(logits.shape)}."
+        )
+    n, classes = logits.shape
+    if targets.dim() == 2 and targets.shape[1] == 1 and classes != 1:
+        targets = targets[:, 0]
+    if targets.dim() == 1:
+        if targets.is_floating_point():
+            raise ValueError(
+                f"{who}: targets [B] must be integer class indices, got "
+                f"{targets.dtype}; pass class probabilities as [B, C]."
+            )
+        if targets.shape[0] != n:
+            raise ValueError(
+                f"{who}: {targets.shape[0]} targets for {n} logits."
+            )
+        bad = (targets < 0) | (targets >= classes)
+        if bool(bad.any()):
+            raise ValueError(
+                f"{who}: target class {int(targets[bad][0])} is out of range "
+                f"for {classes} classes (logits {list(logits.shape)}); "
+                f"targets are class indices 0..{classes - 1}."
+            )
+    elif targets.shape != logits.shape:
+        raise ValueError(
+            f"{who}: targets {list(targets.shape)} fit neither class indices "
+            f"[{n}] nor class probabilities {list(logits.shape)}."
+        )
+    if weight is not None:
+        weight = torch.as_tensor(weight)
+        if weight.dim() == 2 and weight.shape[1] == 1:
+            weight = weight[:, 0]
+        if tuple(weight.shape) != (n,):
+            raise ValueError(
+                f"{who}: weight {list(weight.shape)} must be one per example "
+                f"([{n}])."
+            )
+    dtype = compute_dtype(logits)
+    with no_autocast(logits):
+        if targets.dim() == 2:
+            targets = targets.to(dtype)
+        loss = F.cross_entropy(
+            logits.to(dtype),
+            targets,
+            reduction="none",
+            label_smoothing=label_smoothing,
         )
         return _weightedreduce_batch(loss, weight, reduction)
 

@@ -207,7 +207,7 @@ class TeacherRun:
             "different data apart, or --teacher_folder to pick a teacher."
         )
 
-    def load(self, model, selection_key):
+    def load(self, model, selection_key, selection_mode="max"):
         """Loads the teacher's best checkpoint into ``model`` (frozen).
 
         Arguments
@@ -215,7 +215,9 @@ class TeacherRun:
         model : torch.nn.Module
             The teacher architecture.
         selection_key : str
-            The checkpoint meta key to maximise.
+            The checkpoint meta key that picks the best checkpoint.
+        selection_mode : str
+            ``"max"`` or ``"min"`` (the teacher's ``selection_mode``).
 
         Returns
         -------
@@ -223,4 +225,5 @@ class TeacherRun:
         """
         from speechbrain_iusp.distill import load_teacher  # training side
 
-        return load_teacher(model, self.run.save, max_key=selection_key)
+        key = {f"{selection_mode}_key": selection_key}
+        return load_teacher(model, self.run.save, **key)

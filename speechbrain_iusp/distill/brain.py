@@ -19,7 +19,7 @@ from speechbrain_iusp.distill.checkpoints import (
     discard_incomplete_checkpoints,
 )
 from speechbrain_iusp.distill.mixup import mixup
-from speechbrain_iusp.distill.shares import ShareWeights
+from speechbrain_iusp.distill.shares import ShareWeights, gradient_shares
 from speechbrain_iusp.distill.taps import UnknownTapError, run_with_taps
 from speechbrain_iusp.distill.teacher import FrozenTeacher, tap_lengths
 from speechbrain_iusp.distill.terms import DistillTerm
@@ -148,7 +148,7 @@ class DistillationBrain(sb.Brain):
     * ``teacher_cache``: ``True`` / ``False`` or a :class:`TeacherCache`;
     * ``gradient_share``: log, per TRAIN stage, each term's share of the
       gradient at its student tap (``<name>_share``, see
-      ``_gradient_shares``), so that a weight can be read as "how hard the
+      ``gradient_shares``), so that a weight can be read as "how hard the
       term pulls that layer against the task". A term given a ``share``
       instead of a weight gets the weight that holds it
       (:class:`~speechbrain_iusp.distill.shares.ShareWeights`, saved with
@@ -492,6 +492,7 @@ class DistillationBrain(sb.Brain):
             )
         except UnknownTapError as err:
             raise self._tap_error(err, "student") from err
+        logits = _clip_logits(logits, targets)
         teacher = None
         if self.frozen_teacher is not None and self.terms:
             try:
@@ -566,7 +567,9 @@ class DistillationBrain(sb.Brain):
                     weighted.append((term, weight * value))
                     total = total + weighted[-1][1]
         if stage == sb.Stage.TRAIN and self.cfg.gradient_share and weighted:
-            values.update(self._gradient_shares(task, weighted, predictions))
+            values.update(
+                gradient_shares(task, weighted, predictions["student"])
+            )
         for name, value in values.items():
             self._term_sums[name] = self._term_sums.get(name, 0.0) + float(
                 value
@@ -588,34 +591,6 @@ class DistillationBrain(sb.Brain):
             teacher,
             term.teacher_tap,
         )
-
-    def _gradient_shares(self, task, weighted, predictions):
-        """Each term's share of the gradient at its student tap.
-
-        ``share = |g_term| / (|g_term| + |g_task|)``, with ``g`` the
-        gradient of the weighted term and of the task loss with respect to
-        the student's activation at the term's tap (L2 norms over the
-        batch). 0.5 means the term pulls that layer as hard as the task.
-        """
-        shares, task_norms = {}, {}
-        for term, value in weighted:
-            act = predictions["student"][term.student_tap]
-            if not act.requires_grad:
-                continue
-            if term.student_tap not in task_norms:
-                (grad,) = torch.autograd.grad(
-                    task, act, retain_graph=True, allow_unused=True
-                )
-                task_norms[term.student_tap] = (
-                    0.0 if grad is None else float(grad.norm())
-                )
-            (grad,) = torch.autograd.grad(
-                value, act, retain_graph=True, allow_unused=True
-            )
-            norm = 0.0 if grad is None else float(grad.norm())
-            both = norm + task_norms[term.student_tap]
-            shares[f"{term.name}_share"] = norm / both if both > 0 else 0.0
-        return shares
 
     # --------------------------------------------------------------- stages
     def on_stage_start(self, stage, epoch=None):
@@ -779,3 +754,16 @@ class DistillationBrain(sb.Brain):
         if opt is None:
             return None
         return opt.param_groups[0]["lr"]
+
+
+def _clip_logits(logits, targets):
+    """Logits ``[B, C]``; ``[B, 1, C]`` (SpeechBrain classifiers) squeezed."""
+    if logits.dim() == 3 and logits.shape[1] == 1:
+        logits = logits[:, 0]
+    if logits.dim() != 2 or logits.shape[0] != targets.shape[0]:
+        raise ValueError(
+            f"the model returned logits of shape {list(logits.shape)} for "
+            f"{targets.shape[0]} clips; DistillationBrain needs clip logits "
+            "[B, C] (or [B, 1, C]): pool frame outputs over time in the model"
+        )
+    return logits

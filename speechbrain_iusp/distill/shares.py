@@ -136,3 +136,46 @@ def _grad_norm(loss, act):
         loss, act, retain_graph=True, allow_unused=True
     )
     return 0.0 if grad is None else float(grad.norm())
+
+
+def gradient_shares(task, weighted, student):
+    """Each term's share of the gradient at its student tap.
+
+    ``share = |g_term| / (|g_term| + |g_task|)``, with ``g`` the gradient of
+    the weighted term and of the task loss with respect to the student's
+    activation at the term's tap (L2 norms over the batch). 0.5 means the
+    term pulls that layer as hard as the task.
+
+    Arguments
+    ---------
+    task : torch.Tensor
+        The task loss (its graph kept).
+    weighted : list
+        ``(term, weighted value)`` pairs.
+    student : dict
+        Student tap -> activation.
+
+    Returns
+    -------
+    dict
+        ``{"<name>_share": share}`` for the terms whose tap needs a gradient.
+
+    Example
+    -------
+    >>> from types import SimpleNamespace
+    >>> act = torch.ones(4, requires_grad=True)
+    >>> term = SimpleNamespace(name="t", student_tap="x")
+    >>> gradient_shares((3 * act).sum(), [(term, act.sum())], {"x": act})
+    {'t_share': 0.25}
+    """
+    shares, task_norms = {}, {}
+    for term, value in weighted:
+        act = student[term.student_tap]
+        if not act.requires_grad:
+            continue
+        if term.student_tap not in task_norms:
+            task_norms[term.student_tap] = _grad_norm(task, act)
+        norm = _grad_norm(value, act)
+        both = norm + task_norms[term.student_tap]
+        shares[f"{term.name}_share"] = norm / both if both > 0 else 0.0
+    return shares

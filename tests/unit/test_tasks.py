@@ -294,6 +294,20 @@ def test_waveforms_need_compute_features():
         read_batch(batch, Task("classification"), False)
 
 
+def _two_clips():
+    """Two clips of toy features, classes 1 and 2 (``[1]`` each)."""
+    return PaddedBatch(
+        [
+            {
+                "id": i,
+                "sig": torch.randn(n, N_MELS),
+                "targets": torch.tensor([c]),
+            }
+            for i, n, c in (("a", 20, 1), ("b", 24, 2))
+        ]
+    )
+
+
 def test_mixup_needs_class_probabilities(tmp_path):
     hparams = make_hparams(
         tmp_path,
@@ -308,15 +322,41 @@ def test_mixup_needs_class_probabilities(tmp_path):
         hparams=hparams,
         run_opts={"device": "cpu"},
     )
-    batch = PaddedBatch(
-        [
-            {
-                "id": i,
-                "sig": torch.randn(20, N_MELS),
-                "targets": torch.tensor([c]),
-            }
-            for i, c in (("a", 1), ("b", 2))
-        ]
-    )
+    batch = _two_clips()
     with pytest.raises(ValueError, match="one-hot encode them"):
         brain.compute_forward(batch, sb.Stage.TRAIN)
+
+
+class ThreeD(torch.nn.Module):
+    """Logits ``[B, 1, C]`` as SpeechBrain's classifiers give them, or
+    frame logits ``[B, T, C]`` (not clip logits)."""
+
+    def __init__(self, frames=False):
+        super().__init__()
+        self.frames = frames
+        self.linear = torch.nn.Linear(N_MELS, N_CLASSES)
+
+    def forward(self, x, lengths=None):
+        out = self.linear(x)
+        return out if self.frames else out.mean(1, keepdim=True)
+
+
+@pytest.mark.parametrize("frames", [False, True])
+def test_clip_logits_b1c_are_squeezed_frame_logits_refused(tmp_path, frames):
+    model = ThreeD(frames)
+    hparams = make_hparams(tmp_path, model, task="classification")
+    brain = DistillationBrain(
+        modules=hparams["modules"],
+        hparams=hparams,
+        run_opts={"device": "cpu"},
+    )
+    batch = _two_clips()
+    if frames:
+        with pytest.raises(ValueError, match=r"logits of shape \[2, 24, 4\]"):
+            brain.compute_forward(batch, sb.Stage.TRAIN)
+        return
+    out = brain.compute_forward(batch, sb.Stage.TRAIN)
+    assert out["logits"].shape == (2, N_CLASSES)
+    loss = brain.compute_objectives(out, batch, sb.Stage.TRAIN)
+    want = classification_loss(out["logits"], torch.tensor([1, 2]))
+    assert torch.equal(loss, want)

@@ -26,6 +26,7 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
+import logging
 import math
 
 import torch
@@ -35,6 +36,8 @@ from speechbrain.utils.checkpoints import (
     mark_as_saver,
     register_checkpoint_hooks,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @register_checkpoint_hooks
@@ -97,7 +100,9 @@ class ShareWeights:
         """
         if act is not None and act.requires_grad:
             g_task = _grad_norm(task, act)
-            g_term = _grad_norm(value, act)
+            if g_task is None:
+                raise ValueError(off_path(term))
+            g_term = _grad_norm(value, act) or 0.0
             if g_task > 0 and g_term > 0 and math.isfinite(g_task / g_term):
                 now = math.log(g_task / g_term)
                 last = self.log_ratio[term.name]
@@ -130,12 +135,27 @@ class ShareWeights:
                 self.log_ratio[name] = value
 
 
+def off_path(term):
+    """The message for a tap tensor the task loss does not depend on."""
+    return (
+        f"distill term {term.name!r}: the task loss does not depend on the "
+        f"student's tensor at tap {term.student_tap!r} (the model returns a "
+        "copy or view of the activation that its forward path does not "
+        "use), so the term's gradient share cannot be measured there; tap "
+        "the module that makes it (its module path) or return the tensor "
+        "the model goes on with"
+    )
+
+
 def _grad_norm(loss, act):
-    """``|d loss / d act|`` (0 when ``loss`` does not depend on ``act``)."""
+    """``|d loss / d act|``; None when ``loss`` does not depend on ``act``."""
     (grad,) = torch.autograd.grad(
         loss, act, retain_graph=True, allow_unused=True
     )
-    return 0.0 if grad is None else float(grad.norm())
+    return None if grad is None else float(grad.norm())
+
+
+_WARNED = set()  # terms whose off-path tap was reported
 
 
 def gradient_shares(task, weighted, student):
@@ -158,7 +178,8 @@ def gradient_shares(task, weighted, student):
     Returns
     -------
     dict
-        ``{"<name>_share": share}`` for the terms whose tap needs a gradient.
+        ``{"<name>_share": share}`` for the terms whose tap needs a
+        gradient and is on the task's path (a warning names the others).
 
     Example
     -------
@@ -175,7 +196,14 @@ def gradient_shares(task, weighted, student):
             continue
         if term.student_tap not in task_norms:
             task_norms[term.student_tap] = _grad_norm(task, act)
-        norm = _grad_norm(value, act)
+        if task_norms[term.student_tap] is None:
+            if term.name not in _WARNED:
+                _WARNED.add(term.name)
+                logger.warning(
+                    "%s; %s_share is not logged", off_path(term), term.name
+                )
+            continue
+        norm = _grad_norm(value, act) or 0.0
         both = norm + task_norms[term.student_tap]
         shares[f"{term.name}_share"] = norm / both if both > 0 else 0.0
     return shares

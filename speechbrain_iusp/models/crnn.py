@@ -642,7 +642,9 @@ class CRNN(nn.Module):
             t_idx = torch.arange(n_out, device=x.device)
             mask = t_idx[None, :] < counts[i + 1][:, None]
             x = block(x, mask[:, None, :, None], in_mask[:, None, :, None])
+            # the tap is on the forward path (the task's gradient reaches it)
             hidden[f"conv{i + 1}"] = x.permute(0, 2, 3, 1)
+            x = hidden[f"conv{i + 1}"].permute(0, 3, 1, 2)
 
         # [B, C, T', F'] -> [B, T', F' * C] (channels-last flattening)
         n_out = x.shape[2]

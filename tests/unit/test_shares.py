@@ -118,3 +118,43 @@ def test_brain_holds_the_target_share(tmp_path, data, one_thread):
         weights_only=True,
     )
     assert saved["log_ratio"]["iusp"] == brain.share_weights.log_ratio["iusp"]
+
+
+class OffPath(torch.nn.Module):
+    """Returns, as its tap, a view its forward path does not use."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 3)
+
+    def forward(self, x, lengths=None, return_hidden=False):
+        h = self.linear(x)
+        logits = h.mean(1)
+        return (
+            (logits, {"frames": h.permute(0, 2, 1)})
+            if return_hidden
+            else logits
+        )
+
+
+def test_a_tap_off_the_forward_path_is_named():
+    term = _term(0.5)
+    term.student_tap = "frames"
+    x = torch.randn(2, 5, 4)
+    logits, hidden = OffPath()(x, return_hidden=True)
+    act = hidden["frames"]
+    value = term(act, torch.zeros_like(act), None)
+    with pytest.raises(ValueError, match="tap 'frames' .* cannot be measured"):
+        ShareWeights([term]).weight(term, logits.sum(), value, act)
+
+
+def test_crnn_conv_taps_are_on_the_forward_path():
+    """The task's gradient reaches every CRNN tap (shares are measurable)."""
+    model = make_student(seed=0)
+    x = torch.randn(2, 24, 16)
+    logits, hidden = model(x, torch.ones(2), return_hidden=True)
+    for name in ("conv1", "conv2", "rnn"):
+        (grad,) = torch.autograd.grad(
+            logits.sum(), hidden[name], retain_graph=True, allow_unused=True
+        )
+        assert grad is not None and float(grad.norm()) > 0, name

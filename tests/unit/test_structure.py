@@ -7,6 +7,8 @@ Authors
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "speechbrain_iusp"
 RECIPES = ROOT / "recipes"
@@ -121,8 +123,9 @@ def test_the_package_never_imports_the_recipe():
         assert not top & (scripts | {"recipes"}), path
 
 
-def test_the_recipe_is_glue():
-    scripts = sorted((RECIPES / "DCASE2019").glob("*.py"))
+@pytest.mark.parametrize("recipe", ["DCASE2019", "ESC50"])
+def test_the_recipe_is_glue(recipe):
+    scripts = sorted((RECIPES / recipe).glob("*.py"))
     lines = {p.name: len(p.read_text().splitlines()) for p in scripts}
     assert sum(lines.values()) <= 600, lines
     assert lines["train.py"] <= 250, lines

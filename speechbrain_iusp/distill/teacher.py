@@ -279,7 +279,10 @@ class TeacherCache:
     feature setting. They are stored on
     CPU per utterance without padding, and re-padded with zeros on
     ``fetch`` (to the longest clip of the batch, which is the padded length
-    of SpeechBrain batches), so shuffling and any batch composition work.
+    of SpeechBrain batches), so shuffling and any batch composition work,
+    as long as a clip's outputs do not depend on the other clips of its
+    batch (a teacher that masks its padding, or clips of one length;
+    ``docs/design.md``).
     Outputs with a time axis (``dim >= 3``) are cut to ``round(length *
     T)`` frames along it: axis 1 (``[B, T, ...]``), or the axis that
     ``time_axes`` (tap -> axis, set by :class:`FrozenTeacher` from the

@@ -19,7 +19,7 @@ from speechbrain_iusp.distill.checkpoints import (
     discard_incomplete_checkpoints,
 )
 from speechbrain_iusp.distill.mixup import mixup
-from speechbrain_iusp.distill.shares import ShareWeights, gradient_shares
+from speechbrain_iusp.distill.shares import gradient_shares
 from speechbrain_iusp.distill.taps import UnknownTapError, run_with_taps
 from speechbrain_iusp.distill.teacher import FrozenTeacher, tap_lengths
 from speechbrain_iusp.distill.terms import DistillTerm
@@ -149,10 +149,7 @@ class DistillationBrain(sb.Brain):
     * ``gradient_share``: log, per TRAIN stage, each term's share of the
       gradient at its student tap (``<name>_share``, see
       ``gradient_shares``), so that a weight can be read as "how hard the
-      term pulls that layer against the task". A term given a ``share``
-      instead of a weight gets the weight that holds it
-      (:class:`~speechbrain_iusp.distill.shares.ShareWeights`, saved with
-      the checkpoints; ``<name>_weight`` is logged).
+      term pulls that layer against the task".
 
     Logged per stage (averages over the stage's batches): ``loss`` (the
     total), ``task`` and one entry per term name (unweighted). After TEST the
@@ -258,7 +255,6 @@ class DistillationBrain(sb.Brain):
             if not self.terms:
                 logger.warning("A teacher was given without distill_terms.")
         self.student_taps = sorted({t.student_tap for t in self.terms})
-        self.share_weights = ShareWeights(self.terms)
         self.metric_stats = None
         self.last_stats = None
         self.last_metric_stats = None
@@ -273,10 +269,6 @@ class DistillationBrain(sb.Brain):
         ):
             self.checkpointer.add_recoverable(
                 "random_state", RandomState(), optional_load=True
-            )
-        if self.checkpointer is not None and self.share_weights.log_ratio:
-            self.checkpointer.add_recoverable(
-                "share_weights", self.share_weights, optional_load=True
             )
 
     # ---------------------------------------------------------------- setup
@@ -555,16 +547,7 @@ class DistillationBrain(sb.Brain):
                         term, s_act, predictions["teacher"], s_lens
                     )
                     values[term.name] = value.detach()
-                    weight = term.weight
-                    if term in self.share_weights:
-                        weight = self.share_weights.weight(
-                            term,
-                            task,
-                            value,
-                            predictions["student"][term.student_tap],
-                        )
-                        values[f"{term.name}_weight"] = weight
-                    weighted.append((term, weight * value))
+                    weighted.append((term, term.weight * value))
                     total = total + weighted[-1][1]
         if stage == sb.Stage.TRAIN and self.cfg.gradient_share and weighted:
             values.update(

@@ -74,8 +74,7 @@ class DistillTerm:
     loss : str, callable or torch.nn.Module
         Registry name, function or module (see above).
     weight : float
-        Weight of the term in the objective (with ``share``: the starting
-        weight, until the first training step measures the gradients).
+        Weight of the term in the objective.
     student_tap : str
         Tap of the student's output.
     teacher_tap : str
@@ -91,11 +90,6 @@ class DistillTerm:
         Layout of the student tap (overrides ``layout``).
     teacher_layout : str, optional
         Layout of the teacher tap (overrides ``layout``).
-    share : float, optional
-        A target gradient share in (0, 1) instead of a fixed weight: the
-        weight then follows it during training
-        (:mod:`~speechbrain_iusp.distill.shares`); 0.5 pulls the student
-        tap as hard as the task loss does.
 
     Example
     -------
@@ -129,7 +123,6 @@ class DistillTerm:
     layout: object = None
     student_layout: str = None
     teacher_layout: str = None
-    share: float = None
 
     _FIELDS = (
         "name",
@@ -140,7 +133,6 @@ class DistillTerm:
         "layout",
         "student_layout",
         "teacher_layout",
-        "share",
     )
 
     @classmethod
@@ -183,18 +175,7 @@ class DistillTerm:
         return cls(kwargs=kwargs, **known)
 
     def __post_init__(self):
-        """Checks the share; initialises the resolved-loss state."""
-        if self.share is not None:
-            share = self.share
-            if isinstance(share, bool) or not isinstance(share, (int, float)):
-                share = None
-            if share is None or not 0.0 < share < 1.0:
-                raise ValueError(
-                    f"distill term {self.name!r}: share must be a number in "
-                    f"(0, 1) (the term's target share of the gradient at "
-                    f"its student tap), got {self.share!r}"
-                )
-            self.share = float(share)
+        """Initialises the resolved-loss state (see ``build``)."""
         self._fn = None
         self._call_kwargs = {}
         self.layouts = (None, None)

@@ -86,10 +86,11 @@ class Task:
         return torch.softmax(logits, dim=-1)
 
     def loss_targets(self, targets):
-        """Targets as the task loss takes them (floats for tagging)."""
+        """Targets as the task loss takes them: floats for tagging, class
+        indices ``[B]`` (or probabilities ``[B, C]``) for classification."""
         if self.name == "tagging" or targets.is_floating_point():
             return targets.float()
-        return targets.long()
+        return targets.reshape(-1).long()
 
     def metric_targets(self, targets):
         """Targets given to the metric object (class indices if single)."""

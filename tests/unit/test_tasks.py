@@ -360,3 +360,29 @@ def test_clip_logits_b1c_are_squeezed_frame_logits_refused(tmp_path, frames):
     loss = brain.compute_objectives(out, batch, sb.Stage.TRAIN)
     want = classification_loss(out["logits"], torch.tensor([1, 2]))
     assert torch.equal(loss, want)
+
+
+def test_a_users_task_loss_gets_class_indices(tmp_path):
+    """SpeechBrain's nll_loss (on log-probabilities) works as a task loss."""
+    from speechbrain.nnet.losses import nll_loss
+
+    def task_loss(logits, targets, weight=None):
+        assert targets.shape == (2,) and targets.dtype == torch.long
+        return nll_loss(torch.log_softmax(logits, dim=-1), targets)
+
+    hparams = make_hparams(
+        tmp_path,
+        ThreeD(),
+        task="classification",
+        task_loss=task_loss,
+    )
+    brain = DistillationBrain(
+        modules=hparams["modules"],
+        hparams=hparams,
+        run_opts={"device": "cpu"},
+    )
+    batch = _two_clips()
+    out = brain.compute_forward(batch, sb.Stage.TRAIN)
+    loss = brain.compute_objectives(out, batch, sb.Stage.TRAIN)
+    want = classification_loss(out["logits"], torch.tensor([1, 2]))
+    torch.testing.assert_close(loss, want)

@@ -21,7 +21,6 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
-import contextlib
 import logging
 import os
 import sys
@@ -39,45 +38,16 @@ from speechbrain_iusp.export import export_run
 from speechbrain_iusp.features import feature_cache_from_hparams
 from speechbrain_iusp.models import count_params_macs
 from speechbrain_iusp.runs import RunFolder, TeacherRun, eval_digest
-from speechbrain_iusp.runs.hparams import load_hparams as load_recipe_hparams
 from speechbrain_iusp.runs.hparams import resolved_text
+from speechbrain_iusp.runs.launch import run_recipe
 from speechbrain_iusp.runs.scoring import score_splits
 from speechbrain_iusp.runs.teacher import teacher_command
-from speechbrain_iusp.runtime import (
-    check_run_opts,
-    folder_lock,
-    resolve_precision,
-    tune_cpu_allocator,
-)
 from speechbrain_iusp.sonyc.dataio import manifest_audio, sonyc_datasets
 from speechbrain_iusp.sonyc.prepare import prepare_sonyc_ust
 
 RECIPE_DIR = Path(__file__).resolve().parent
 
 logger = logging.getLogger(__name__)
-
-
-def resolve_hparams_file(path):
-    """Find a hparams file given relative to the cwd or to this recipe."""
-    for cand in (Path(path), RECIPE_DIR / path):
-        if cand.is_file():
-            return str(cand)
-    raise FileNotFoundError(
-        f"Hyperparameter file '{path}' not found in the current folder "
-        f"or in {RECIPE_DIR}. Use e.g. hparams/iusp.yaml."
-    )
-
-
-def load_hparams(hparams_file, overrides):
-    """Load a hparams file (relative to the cwd or to this recipe; a
-    method's file is ``hparams/student.yaml`` with its deltas).
-
-    Returns the resolved path and the loaded hparams.
-    """
-    hparams_file = resolve_hparams_file(hparams_file)
-    return hparams_file, load_recipe_hparams(
-        hparams_file, overrides, search=[RECIPE_DIR / "hparams"]
-    )
 
 
 def resolve_data_folder(hparams):
@@ -133,20 +103,7 @@ def dataio_prep(hparams):
 
 def main(argv):
     """Run one experiment (teacher, baseline or distilled student)."""
-    start = time.time()
-    tune_cpu_allocator()
-    hparams_file, run_opts, overrides = sb.parse_arguments(argv)
-    check_run_opts(run_opts)
-    sb.utils.distributed.ddp_init_group(run_opts)
-    hparams_file, hparams = load_hparams(hparams_file, overrides)
-    resolve_precision(hparams, run_opts)
-    lock = (
-        folder_lock(hparams["output_folder"])
-        if if_main_process()
-        else contextlib.nullcontext()
-    )
-    with lock:
-        return run(hparams_file, run_opts, overrides, hparams, argv, start)
+    return run_recipe(argv, RECIPE_DIR, run)
 
 
 def run(hparams_file, run_opts, overrides, hparams, argv, start):

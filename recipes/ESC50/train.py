@@ -23,7 +23,6 @@ Authors
  * speechbrain-iusp developers 2026
 """
 
-import contextlib
 import json
 import logging
 import os
@@ -48,15 +47,9 @@ from speechbrain_iusp.esc50 import (
 from speechbrain_iusp.features import feature_cache_from_hparams
 from speechbrain_iusp.models import count_params
 from speechbrain_iusp.runs import RunFolder, TeacherRun, eval_digest
-from speechbrain_iusp.runs.hparams import load_hparams as load_recipe_hparams
 from speechbrain_iusp.runs.hparams import resolved_text
+from speechbrain_iusp.runs.launch import run_recipe
 from speechbrain_iusp.runs.teacher import teacher_command
-from speechbrain_iusp.runtime import (
-    check_run_opts,
-    folder_lock,
-    resolve_precision,
-    tune_cpu_allocator,
-)
 
 RECIPE_DIR = Path(__file__).resolve().parent
 STANDIN = "built-in stand-in (synthetic, NOT ESC-50)"
@@ -71,21 +64,6 @@ STANDIN_SHARES = (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def load_hparams(hparams_file, overrides):
-    """A hparams file (relative to the cwd or to this recipe), loaded with
-    its base; returns its path and the hparams."""
-    for cand in (Path(hparams_file), RECIPE_DIR / hparams_file):
-        if cand.is_file():
-            path = str(cand)
-            return path, load_recipe_hparams(
-                path, overrides, search=[RECIPE_DIR / "hparams"]
-            )
-    raise FileNotFoundError(
-        f"Hyperparameter file '{hparams_file}' not found in the current "
-        f"folder or in {RECIPE_DIR}. Use e.g. hparams/iusp.yaml."
-    )
 
 
 def student_teacher_command(hparams, argv):
@@ -156,20 +134,7 @@ def dataio_prep(hparams):
 
 def main(argv):
     """Run one experiment (teacher, baseline or distilled student)."""
-    start = time.time()
-    tune_cpu_allocator()
-    hparams_file, run_opts, overrides = sb.parse_arguments(argv)
-    check_run_opts(run_opts)
-    sb.utils.distributed.ddp_init_group(run_opts)
-    hparams_file, hparams = load_hparams(hparams_file, overrides)
-    resolve_precision(hparams, run_opts)
-    lock = (
-        folder_lock(hparams["output_folder"])
-        if if_main_process()
-        else contextlib.nullcontext()
-    )
-    with lock:
-        return run(hparams_file, run_opts, overrides, hparams, argv, start)
+    return run_recipe(argv, RECIPE_DIR, run)
 
 
 def run(hparams_file, run_opts, overrides, hparams, argv, start):

@@ -9,7 +9,7 @@ import json
 import speechbrain as sb
 from speechbrain.dataio.encoder import CategoricalEncoder
 
-from speechbrain_iusp.features import load_audio
+from speechbrain_iusp.features import input_item
 
 
 def read_manifest(path):
@@ -108,27 +108,12 @@ def esc50_datasets(manifests, data_root, sample_rate, encoder, cache=None):
         split -> ``DynamicItemDataset``.
     """
 
-    @sb.utils.data_pipeline.takes("wav")
-    @sb.utils.data_pipeline.provides("sig")
-    def audio_pipeline(wav):
-        return load_audio(wav, sample_rate)
-
-    @sb.utils.data_pipeline.takes("wav")
-    @sb.utils.data_pipeline.provides("feats", "feats_key")
-    def feature_pipeline(wav):
-        feats, key = cache.load_with_key(wav)
-        yield feats
-        yield key
-
     @sb.utils.data_pipeline.takes("category")
     @sb.utils.data_pipeline.provides("targets")
     def label_pipeline(category):
         return encoder.encode_label_torch(category)
 
-    if cache is None:
-        inputs, keys = audio_pipeline, ["sig"]
-    else:
-        inputs, keys = feature_pipeline, ["feats", "feats_key"]
+    inputs, keys = input_item(sample_rate, cache)
     return {
         split: sb.dataio.dataset.DynamicItemDataset.from_json(
             json_path=path,

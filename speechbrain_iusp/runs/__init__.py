@@ -4,7 +4,10 @@
   files (metrics, run info, predictions, manifests, the model folder), and
   :func:`eval_digest`, the provenance of its evaluation splits;
 * :mod:`.teacher`: :class:`TeacherRun`, a student run's teacher run, found,
-  checked and trained when missing.
+  checked and trained when missing;
+* :mod:`.launch`: :func:`run_recipe`, the start of a recipe's run
+  (arguments, DDP, hparams with their base, precision, the folder lock);
+* :mod:`.hparams`: hparams files with a base (per-method deltas).
 
 Authors
  * speechbrain-iusp developers 2026

@@ -10,7 +10,7 @@ import torch
 
 import speechbrain as sb
 
-from speechbrain_iusp.features import load_audio
+from speechbrain_iusp.features import input_item
 
 
 def manifest_audio(manifest, data_folder):
@@ -57,28 +57,13 @@ def sonyc_datasets(manifests, data_folder, sample_rate, feature_cache=None):
         split -> ``DynamicItemDataset``.
     """
 
-    @sb.utils.data_pipeline.takes("wav")
-    @sb.utils.data_pipeline.provides("sig")
-    def audio_pipeline(wav):
-        return load_audio(wav, sample_rate)
-
-    @sb.utils.data_pipeline.takes("wav")
-    @sb.utils.data_pipeline.provides("feats", "feats_key")
-    def feature_pipeline(wav):
-        feats, key = feature_cache.load_with_key(wav)
-        yield feats
-        yield key
-
     @sb.utils.data_pipeline.takes("fine", "coarse", "fine_mask")
     @sb.utils.data_pipeline.provides("targets", "target_weight")
     def label_pipeline(fine, coarse, fine_mask):
         yield torch.tensor(fine + coarse, dtype=torch.float32)
         yield torch.tensor(fine_mask + [1.0] * len(coarse))
 
-    if feature_cache is None:
-        inputs, keys = audio_pipeline, ["sig"]
-    else:
-        inputs, keys = feature_pipeline, ["feats", "feats_key"]
+    inputs, keys = input_item(sample_rate, feature_cache)
     datasets = {}
     for split, path in manifests.items():
         datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_json(

@@ -13,7 +13,7 @@ To run this recipe:
 > python compare.py --data_folder /path/to/ESC-50 --records results_esc50 \
       -- --n_classes=50
 
-The machinery lives in :mod:`speechbrain_iusp.esc50.compare`.
+The machinery lives in :mod:`speechbrain_iusp.study.compare`.
 
 Authors
  * speechbrain-iusp developers 2026
@@ -22,7 +22,7 @@ Authors
 import sys
 from pathlib import Path
 
-from speechbrain_iusp.esc50.compare import main
+from speechbrain_iusp.study.compare import main
 
 if __name__ == "__main__":
     main(sys.argv[1:], Path(__file__).resolve().parent, __doc__.split("\n")[0])

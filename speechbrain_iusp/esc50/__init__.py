@@ -7,9 +7,10 @@
   JSON manifests;
 * :mod:`.dataio`: :func:`esc50_datasets` and :func:`label_encoder`;
 * :mod:`.scoring`: :class:`ClassificationStats` (error, accuracy) and
-  :func:`score_classification`;
-* :mod:`.compare`: the recipe's comparison of a teacher and its students
-  over seeds, and its table.
+  :func:`score_classification`.
+
+The recipe's comparison of a teacher and its students over seeds is
+:mod:`speechbrain_iusp.study.compare`.
 
 The built-in stand-in in the same layout (synthetic, NOT ESC-50) is
 :mod:`speechbrain_iusp.demo.esc50_standin`.

@@ -23,7 +23,6 @@ import io
 import json
 import logging
 import statistics
-import time
 from pathlib import Path
 
 import yaml
@@ -33,6 +32,7 @@ from speechbrain_iusp.runtime import atomic_write_text
 from speechbrain_iusp.study.pool import LocalPool
 from speechbrain_iusp.study.runner import (
     launch,
+    set_aside,
     split_extra,
     stop_on_sigterm,
     train_command,
@@ -154,11 +154,7 @@ def run_job(job):
     """
     run = RunFolder(job["folder"])
     if run.path.exists() and run.key() != job["key"]:
-        aside = run.path.with_name(f"{run.path.name}.stale-{int(time.time())}")
-        logger.warning(
-            "%s was made for other settings: moved to %s", run, aside
-        )
-        run.path.rename(aside)
+        set_aside(run, "made for other settings")
     if not run.finished:
         run.write_key(job["key"])
         cmd = train_command(

@@ -182,6 +182,23 @@ def settings_diff(run, job):
     return "; ".join(diffs)
 
 
+def set_aside(run, why):
+    """Moves a run folder that is not the job's run out of its way.
+
+    Arguments
+    ---------
+    run : RunFolder
+        The folder (it must exist).
+    why : str
+        What differs, for the log.
+    """
+    aside = run.path.with_name(f"{run.path.name}.stale-{int(time.time())}")
+    logger.warning(
+        "%s is not this job's run: moved to %s (%s)", run.path, aside, why
+    )
+    run.path.rename(aside)
+
+
 def run_job(job):
     """Run one train.py job unless its record exists; its validate score.
 
@@ -210,14 +227,7 @@ def run_job(job):
     ):
         run.write_key(job["key"])  # its record says this folder made it
     if folder.exists() and run.key() != job["key"]:
-        aside = folder.with_name(f"{folder.name}.stale-{int(time.time())}")
-        logger.warning(
-            "%s is not this job's run: moved to %s (%s)",
-            folder,
-            aside,
-            settings_diff(run, job) or "made for other settings",
-        )
-        folder.rename(aside)
+        set_aside(run, settings_diff(run, job) or "made for other settings")
     done = run.finished
     if saved is not None and (done or not job.get("need_folder")):
         return saved["validate"]["coarse"]["micro_auprc"]
